@@ -1,0 +1,225 @@
+"""``DjqBackend``: Django's task backend contract, stored in the application's database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+from django.tasks.backends.base import BaseTaskBackend
+from django.tasks.base import Task, TaskResult, TaskResultStatus
+from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
+from django.tasks.signals import task_enqueued
+from django.utils import timezone
+
+from .concurrency import policy_for, resolve_key
+from .db.rows import NewJob
+from .exceptions import EnqueueError
+from .payload import encode_arguments
+from .results import build_result, run_after_of, task_for_job
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DjqTask(Task):
+    """Django's ``Task`` with djq's options, declared on ``@task`` (Django 6.1+).
+
+    ``@task(concurrency_key="account:{account_id}", concurrency_limit=1)``
+    works without the ``djq.api.concurrency`` decorator; ``retry`` takes a
+    ``djq.config.RetryPolicy`` or a mapping of its fields.
+    """
+
+    concurrency_key: Any = None
+    concurrency_limit: int | None = None
+    concurrency_duration: float | None = None
+    on_conflict: str = "block"
+    retry: Any = None
+
+
+class InvalidTaskOptions(EnqueueError, InvalidTask):
+    """The task's options are invalid for this backend."""
+
+
+class DjqBackend(BaseTaskBackend):
+    task_class = DjqTask
+    supports_defer = True
+    supports_async_task = True
+    supports_get_result = True
+    supports_priority = True
+
+    def __init__(self, alias: str, params: dict) -> None:
+        super().__init__(alias, params)
+        # A missing QUEUES means "any queue" here, not Django's ["default"].
+        self.queues = set(params.get("QUEUES") or ())
+
+    @cached_property
+    def config(self):
+        from .config import get_config
+
+        return get_config(self.alias)
+
+    @cached_property
+    def dialect(self):
+        from .db.sql import dialect_for
+
+        cfg = self.config
+        return dialect_for(cfg.database_alias, use_skip_locked=cfg.use_skip_locked, notify=cfg.listen_notify)
+
+    @property
+    def database(self) -> str:
+        return self.config.database_alias
+
+    def validate_task(self, task: Task) -> None:
+        try:
+            super().validate_task(task)
+        except InvalidTask as exc:
+            if self.queues and task.queue_name not in self.queues:
+                raise InvalidTaskOptions(
+                    f"queue {task.queue_name!r} is not in TASKS[{self.alias!r}]['QUEUES'] "
+                    f"({', '.join(sorted(self.queues))})"
+                ) from exc
+            raise
+        policy = policy_for(task)
+        if policy is not None:
+            try:
+                policy.check()
+            except EnqueueError as exc:
+                raise InvalidTaskOptions(str(exc)) from exc
+
+    # -- enqueue ----------------------------------------------------------------
+
+    def new_job(self, task: Task, args: Sequence, kwargs: dict, now) -> NewJob:
+        """The row for one call, validated; nothing is written."""
+        if task.queue_name and self.queues and task.queue_name not in self.queues:
+            raise EnqueueError(f"queue {task.queue_name!r} is not in TASKS[{self.alias!r}]['QUEUES']")
+        payload = encode_arguments(args, kwargs)
+        run_after = task.run_after
+        deferred = run_after is not None and run_after > now
+        job = NewJob(
+            backend_alias=self.alias,
+            queue_name=task.queue_name,
+            task_path=task.module_path,
+            priority=task.priority,
+            state="scheduled" if deferred else "ready",
+            payload=payload,
+            enqueued_at=now,
+            scheduled_at=run_after if deferred else now,
+        )
+        policy = policy_for(task)
+        if policy is not None:
+            policy.check()
+            job.concurrency_key = resolve_key(policy, task, args, kwargs)
+            job.concurrency_limit = policy.limit
+            job.concurrency_duration = float(policy.duration or self.config.default_concurrency_duration)
+            job.concurrency_on_conflict = policy.on_conflict
+        return job
+
+    def store(self, jobs: list[NewJob]) -> list[int]:
+        """Write new jobs: one INSERT, plus slot checks for limited jobs that are due now."""
+        limited = [j for j in jobs if j.concurrency_key and j.state == "ready"]
+        if not limited:
+            return self.dialect.insert_jobs(jobs)
+        with self.dialect.write_transaction():
+            for job in limited:
+                if not self.dialect.acquire_slot(
+                    job.concurrency_key, job.concurrency_limit, job.concurrency_duration, job.enqueued_at
+                ):
+                    if job.concurrency_on_conflict == "discard":
+                        job.state = "discarded"
+                        job.finished_at = job.enqueued_at
+                    else:
+                        job.state = "blocked"
+                        job.blocked_until = job.enqueued_at + timedelta(seconds=job.concurrency_duration)
+            return self.dialect.insert_jobs(jobs)
+
+    def _result_for(self, task: Task, job_id: int, job: NewJob, args, kwargs) -> TaskResult:
+        result = TaskResult(
+            task=task,
+            id=str(job_id),
+            status=TaskResultStatus.SUCCESSFUL if job.state == "discarded" else TaskResultStatus.READY,
+            enqueued_at=job.enqueued_at,
+            started_at=None,
+            finished_at=job.finished_at,
+            last_attempted_at=None,
+            args=list(args),
+            kwargs=dict(kwargs),
+            backend=self.alias,
+            errors=[],
+            worker_ids=[],
+        )
+        task_enqueued.send(type(self), task_result=result)
+        return result
+
+    def enqueue(self, task: Task, args: Sequence, kwargs: dict) -> TaskResult:
+        job = self.new_job(task, args, kwargs, timezone.now())
+        [job_id] = self.store([job])
+        return self._result_for(task, job_id, job, args, kwargs)
+
+    def enqueue_all(self, task_calls: Iterable[tuple[Task, Sequence, dict]]) -> list[TaskResult]:
+        """Enqueue many calls in one round trip (per 1,000 jobs); all or none are stored."""
+        now = timezone.now()
+        calls = [(task, tuple(args), dict(kwargs)) for task, args, kwargs in task_calls]
+        jobs = [self.new_job(task, args, kwargs, now) for task, args, kwargs in calls]
+        if not jobs:
+            return []
+        ids = self.store(jobs)
+        return [
+            self._result_for(task, job_id, job, args, kwargs)
+            for (task, args, kwargs), job_id, job in zip(calls, ids, jobs, strict=True)
+        ]
+
+    async def aenqueue_all(self, task_calls: Iterable[tuple[Task, Sequence, dict]]) -> list[TaskResult]:
+        from asgiref.sync import sync_to_async
+
+        return await sync_to_async(self.enqueue_all, thread_sensitive=True)(list(task_calls))
+
+    # -- results ------------------------------------------------------------------
+
+    def get_result(self, result_id: str) -> TaskResult:
+        from .models import Job
+
+        try:
+            job_id = int(str(result_id))
+        except ValueError:
+            raise TaskResultDoesNotExist(result_id) from None
+        if job_id <= 0 or job_id >= 2**63:
+            raise TaskResultDoesNotExist(result_id)
+        job = (
+            Job.objects.using(self.database)
+            .filter(id=job_id, backend_alias=self.alias)
+            .values(
+                "id", "state", "task_path", "queue_name", "priority", "payload", "enqueued_at",
+                "scheduled_at", "started_at", "finished_at", "attempts", "worker_id", "return_value",
+            )
+            .first()
+        )
+        if job is None:
+            raise TaskResultDoesNotExist(result_id)
+        task = task_for_job(
+            job["task_path"],
+            priority=job["priority"],
+            queue_name=job["queue_name"],
+            backend=self.alias,
+            run_after=run_after_of(job["enqueued_at"], job["scheduled_at"]),
+        )
+        return build_result(
+            task=task,
+            id=job["id"],
+            state=job["state"],
+            payload=job["payload"],
+            backend=self.alias,
+            enqueued_at=job["enqueued_at"],
+            started_at=job["started_at"],
+            finished_at=job["finished_at"],
+            attempts=job["attempts"],
+            worker_id=job["worker_id"],
+            return_value=job["return_value"],
+        )
+
+    # -- checks -------------------------------------------------------------------
+
+    def check(self, **kwargs: Any) -> list:
+        from .config.checks import check_backend
+
+        return [*super().check(**kwargs), *check_backend(self.alias)]

@@ -1,0 +1,412 @@
+"""Check merged option values and turn them into schema objects.
+
+Every checker takes ``(value, path, report)`` and returns the normalised value
+or ``INVALID`` after reporting the problem; nothing raises, so one pass finds
+every problem. ``path`` is a tuple of keys and indexes inside the options.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC
+from typing import Any
+
+from djq.config.schema import (
+    MODES,
+    BackendConfig,
+    DispatcherConfig,
+    RecurringTaskConfig,
+    RetryPolicy,
+    SchedulerConfig,
+    WorkerConfig,
+    _is_int,
+    _is_number,
+)
+from djq.exceptions import ConfigurationError
+
+INVALID: Any = object()
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where an option came from, and how to name a path inside it."""
+
+    layer: str
+    label: str
+    prefix: tuple = ()
+    bare: bool = False
+    """The label names the option itself (an environment variable)."""
+
+    def where(self, path: tuple) -> str:
+        full = self.prefix + (path[1:] if self.bare else path)
+        return f"{self.label} {format_path(full)}" if full else self.label
+
+
+def format_path(path: tuple) -> str:
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif isinstance(part, str) and _PLAIN_KEY.match(part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{part!r}]"
+    return text
+
+
+def hint(word: object, choices) -> str:
+    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@dataclass(slots=True)
+class Report:
+    source: Source
+    problems: list[str]
+    queues: tuple[str, ...] = ()
+
+    def error(self, path: tuple, message: str) -> Any:
+        self.problems.append(f"{self.source.where(path)}: {message}")
+        return INVALID
+
+
+Checker = Callable[[Any, tuple, Report], Any]
+
+
+def _leaf(test: Callable[[Any], bool], expected: str, *, none: bool = False) -> Checker:
+    def check(value: Any, path: tuple, report: Report) -> Any:
+        if (none and value is None) or (value is not None and test(value)):
+            return value
+        return report.error(
+            path, f"expected {expected}{' or None' if none else ''}, got {show(value)}"
+        )
+
+    return check
+
+
+positive_int = _leaf(lambda v: _is_int(v) and v > 0, "a positive integer")
+positive_number = _leaf(lambda v: _is_number(v) and v > 0, "a positive number")
+non_negative = _leaf(lambda v: _is_number(v) and v >= 0, "a non-negative number")
+optional_positive = _leaf(lambda v: _is_number(v) and v > 0, "a positive number", none=True)
+boolean = _leaf(lambda v: isinstance(v, bool), "true or false")
+text = _leaf(lambda v: isinstance(v, str), "a string")
+name = _leaf(lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string")
+optional_name = _leaf(
+    lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string", none=True
+)
+priority = _leaf(lambda v: _is_int(v) and -100 <= v <= 100, "an integer between -100 and 100")
+task_path = _leaf(
+    lambda v: isinstance(v, str) and bool(_DOTTED.match(v)), "a dotted path to a task"
+)
+
+
+def mode(value: Any, path: tuple, report: Report) -> Any:
+    if value in MODES:
+        return value
+    return report.error(path, f"expected 'fork' or 'async', got {show(value)}{hint(value, MODES)}")
+
+
+def database_alias(value: Any, path: tuple, report: Report) -> Any:
+    if name(value, path, report) is INVALID:
+        return INVALID
+    from django.conf import settings
+
+    if value in settings.DATABASES:
+        return value
+    known = ", ".join(repr(alias) for alias in settings.DATABASES) or "none"
+    return report.error(
+        path,
+        f"unknown database {value!r}{hint(value, settings.DATABASES)};"
+        f" settings.DATABASES has {known}",
+    )
+
+
+def dotted_callable(value: Any, path: tuple, report: Report) -> Any:
+    if value is None:
+        return None
+    imported = _import(value, path, report, "a dotted path to a callable")
+    if imported is INVALID:
+        return INVALID
+    if not callable(imported):
+        return report.error(path, f"{value!r} is not callable")
+    return value
+
+
+def _import(value: Any, path: tuple, report: Report, expected: str) -> Any:
+    if not isinstance(value, str) or not _DOTTED.match(value):
+        return report.error(path, f"expected {expected}, got {show(value)}")
+    from django.utils.module_loading import import_string
+
+    try:
+        return import_string(value)
+    except Exception as exc:  # a broken user module can raise anything
+        return report.error(path, f"cannot import {value!r} ({exc})")
+
+
+def queue_selectors(value: Any, path: tuple, report: Report) -> Any:
+    if isinstance(value, str):
+        items, paths = value.split(","), [path] * len(value.split(","))
+    elif isinstance(value, (list, tuple)) and value:
+        items, paths = list(value), [(*path, i) for i in range(len(value))]
+    else:
+        return report.error(path, f"expected a queue selector or a list of them, got {show(value)}")
+    selectors = []
+    for item, item_path in zip(items, paths, strict=True):
+        if not isinstance(item, str):
+            return report.error(item_path, f"expected a queue name, got {show(item)}")
+        selector = item.strip()
+        if not selector:
+            return report.error(item_path, f"empty queue name in {show(value)}")
+        if "*" in selector[:-1]:
+            return report.error(
+                item_path, f"'*' is only allowed at the end of a selector, got {selector!r}"
+            )
+        selectors.append(selector)
+    return tuple(selectors)
+
+
+def json_value(value: Any, path: tuple, report: Report) -> Any:
+    """Accept only what survives a JSON round trip unchanged (tuples become lists)."""
+    if value is None or isinstance(value, (str, bool)) or _is_int(value):
+        return value
+    if isinstance(value, float):
+        return (
+            value if math.isfinite(value) else report.error(path, "NaN and infinity are not JSON")
+        )
+    if isinstance(value, (list, tuple)):
+        items = [json_value(item, (*path, i), report) for i, item in enumerate(value)]
+        return INVALID if any(item is INVALID for item in items) else items
+    if isinstance(value, Mapping):
+        bad = next((k for k in value if not isinstance(k, str)), None)
+        if bad is not None:
+            return report.error(path, f"JSON object keys must be strings, got {show(bad)}")
+        items = {k: json_value(v, (*path, k), report) for k, v in value.items()}
+        return INVALID if INVALID in items.values() else items
+    return report.error(path, f"expected a JSON value, got {type(value).__name__} {show(value)}")
+
+
+def json_args(value: Any, path: tuple, report: Report) -> Any:
+    if not isinstance(value, (list, tuple)):
+        return report.error(path, f"expected a list, got {show(value)}")
+    result = json_value(value, path, report)
+    return INVALID if result is INVALID else tuple(result)
+
+
+def json_kwargs(value: Any, path: tuple, report: Report) -> Any:
+    if not isinstance(value, Mapping):
+        return report.error(path, f"expected a mapping, got {show(value)}")
+    return json_value(value, path, report)
+
+
+def recurring_queue(value: Any, path: tuple, report: Report) -> Any:
+    if name(value, path, report) is INVALID:
+        return INVALID
+    if report.queues and value not in report.queues:
+        listing = ", ".join(repr(q) for q in report.queues)
+        return report.error(
+            path, f"queue {value!r} is not in QUEUES ({listing}){hint(value, report.queues)}"
+        )
+    return value
+
+
+def schedule(value: Any, path: tuple, report: Report) -> Any:
+    from djq.cron import parse_schedule
+
+    if not isinstance(value, str):
+        return report.error(path, f"expected a cron expression, got {show(value)}")
+    try:
+        parse_schedule(value, UTC)  # zone only matters for firing times, not validity
+    except ConfigurationError as exc:
+        return report.error(path, str(exc))
+    return value
+
+
+def exception_paths(value: Any, path: tuple, report: Report) -> Any:
+    entries = [value] if isinstance(value, str) else value
+    if not isinstance(entries, (list, tuple)) or not entries:
+        return report.error(path, f"expected exception class paths, got {show(value)}")
+    ok = True
+    for index, entry in enumerate(entries):
+        entry_path = path if isinstance(value, str) else (*path, index)
+        imported = _import(entry, entry_path, report, "a dotted exception class path")
+        if imported is INVALID:
+            ok = False
+        elif not (isinstance(imported, type) and issubclass(imported, BaseException)):
+            report.error(entry_path, f"{entry!r} is not an exception class")
+            ok = False
+    return tuple(entries) if ok else INVALID
+
+
+def _mapping(spec: Mapping[str, Checker], build: Callable[..., Any], required=()) -> Checker:
+    """A checker for a mapping whose keys are options listed in ``spec``."""
+
+    def check(value: Any, path: tuple, report: Report, **extra: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return report.error(path, f"expected a mapping, got {show(value)}")
+        result, ok, guessed = {}, True, set()
+        for key, item in value.items():
+            if key not in spec:
+                report.error(path, f"unknown option {key!r}{hint(key, spec)}")
+                guessed.update(difflib.get_close_matches(str(key), list(spec), n=1))
+                ok = False
+                continue
+            checked = spec[key](item, (*path, key), report)
+            if checked is INVALID:
+                ok = False
+            result[key] = checked
+        for key in required:
+            if key not in value and key not in guessed:  # a typo was already reported
+                report.error(path, f"missing required option {key!r}")
+                ok = False
+        return build(**extra, **result) if ok else INVALID
+
+    return check
+
+
+def _list_of(entry: Checker) -> Checker:
+    def check(value: Any, path: tuple, report: Report) -> Any:
+        if not isinstance(value, (list, tuple)):
+            return report.error(path, f"expected a list of mappings, got {show(value)}")
+        items = [entry(item, (*path, i), report) for i, item in enumerate(value)]
+        return INVALID if any(item is INVALID for item in items) else tuple(items)
+
+    return check
+
+
+worker = _mapping(
+    {
+        "queues": queue_selectors,
+        "threads": positive_int,
+        "processes": positive_int,
+        "polling_interval": positive_number,
+        "prefetch_multiplier": positive_int,
+    },
+    WorkerConfig,
+)
+dispatcher = _mapping(
+    {
+        "batch_size": positive_int,
+        "polling_interval": positive_number,
+        "concurrency_maintenance": boolean,
+        "concurrency_maintenance_interval": positive_number,
+    },
+    DispatcherConfig,
+)
+scheduler = _mapping(
+    {"dynamic_tasks_enabled": boolean, "polling_interval": positive_number}, SchedulerConfig
+)
+recurring_task = _mapping(
+    {
+        "task_path": task_path,
+        "schedule": schedule,
+        "args": json_args,
+        "kwargs": json_kwargs,
+        "queue_name": recurring_queue,
+        "priority": priority,
+        "description": text,
+    },
+    RecurringTaskConfig,
+    required=("task_path", "schedule"),
+)
+_retry_mapping = _mapping(
+    {
+        "max_attempts": positive_int,
+        "backoff_base": positive_number,
+        "backoff_factor": _leaf(lambda v: _is_number(v) and v >= 1, "a number of at least 1"),
+        "backoff_cap": positive_number,
+        "jitter": _leaf(lambda v: _is_number(v) and 0 <= v <= 1, "a number between 0 and 1"),
+        "retry_on": exception_paths,
+    },
+    RetryPolicy,
+)
+
+
+def retry(value: Any, path: tuple, report: Report) -> Any:
+    return None if value is None else _retry_mapping(value, path, report)
+
+
+def recurring(value: Any, path: tuple, report: Report) -> Any:
+    if not isinstance(value, Mapping):
+        return report.error(path, f"expected a mapping of key -> task, got {show(value)}")
+    tasks, ok = [], True
+    for key, entry in value.items():
+        if not isinstance(key, str) or not key.strip():
+            report.error(path, f"expected non-empty string keys, got {show(key)}")
+            ok = False
+            continue
+        task = recurring_task(entry, (*path, key), report, key=key)
+        ok = ok and task is not INVALID
+        tasks.append(task)
+    return tuple(tasks) if ok else INVALID
+
+
+OPTIONS: dict[str, Checker] = {
+    "mode": mode,
+    "workers": _list_of(worker),
+    "dispatchers": _list_of(dispatcher),
+    "scheduler": scheduler,
+    "recurring": recurring,
+    "database_alias": database_alias,
+    "preserve_finished_jobs": boolean,
+    "clear_finished_jobs_after": optional_positive,
+    "clear_failed_jobs_after": optional_positive,
+    "clear_recurring_executions_after": optional_positive,
+    "default_concurrency_duration": positive_number,
+    "use_skip_locked": boolean,
+    "listen_notify": boolean,
+    "silence_polling": boolean,
+    "process_heartbeat_interval": positive_number,
+    "process_alive_threshold": positive_number,
+    "shutdown_timeout": non_negative,
+    "supervisor_pidfile": optional_name,
+    "on_thread_error": dotted_callable,
+    "retry": retry,
+}
+
+
+def check_options(
+    merged: Mapping, sources: Mapping[Any, Source], queues: tuple[str, ...]
+) -> tuple[dict[str, Any], list[str]]:
+    """Validate merged top-level options: (BackendConfig field values, problems)."""
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for key, value in merged.items():
+        report = Report(sources[key], problems, queues)
+        if key not in OPTIONS:
+            report.error((), f"unknown option {key!r}{hint(key, OPTIONS)}")
+            continue
+        checked = OPTIONS[key](value, (key,), report)
+        if checked is not INVALID:
+            values[key] = checked
+    _check_heartbeat(merged, sources, values, problems)
+    return values, problems
+
+
+def _check_heartbeat(merged, sources, values, problems) -> None:
+    beat_key, alive_key = "process_heartbeat_interval", "process_alive_threshold"
+    if any(key in merged and key not in values for key in (beat_key, alive_key)):
+        return  # already reported as invalid
+    defaults = {f.name: f.default for f in fields(BackendConfig)}
+    beat = values.get(beat_key, defaults[beat_key])
+    alive = values.get(alive_key, defaults[alive_key])
+    if alive > beat:
+        return
+    # Blame the threshold if a layer set it, else the interval that outgrew it.
+    if alive_key in merged:
+        where, reason = sources[alive_key].where((alive_key,)), f"greater than {beat_key} ({beat})"
+        value = alive
+    else:
+        where, reason = sources[beat_key].where((beat_key,)), f"less than {alive_key} ({alive})"
+        value = beat
+    problems.append(f"{where}: must be {reason}, got {value}")

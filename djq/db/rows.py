@@ -1,0 +1,102 @@
+"""Plain values that cross the hot-path SQL boundary (no model instances)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class NewJob:
+    """A job about to be inserted; ``payload`` is already JSON text."""
+
+    backend_alias: str
+    queue_name: str
+    task_path: str
+    priority: int
+    state: str
+    payload: str
+    enqueued_at: datetime
+    scheduled_at: datetime
+    concurrency_key: str | None = None
+    concurrency_limit: int | None = None
+    concurrency_duration: float | None = None
+    concurrency_on_conflict: str | None = None
+    blocked_until: datetime | None = None
+    recurring_key: str | None = None
+    finished_at: datetime | None = None
+
+
+#: Columns the claim returns, in order; ``ClaimedJob.from_row`` reads them.
+CLAIM_COLUMNS = (
+    "id",
+    "backend_alias",
+    "queue_name",
+    "task_path",
+    "priority",
+    "payload",
+    "enqueued_at",
+    "scheduled_at",
+    "started_at",
+    "attempts",
+    "concurrency_key",
+    "worker_id",
+)
+
+
+@dataclass(slots=True)
+class ClaimedJob:
+    id: int
+    backend_alias: str
+    queue_name: str
+    task_path: str
+    priority: int
+    payload: dict
+    enqueued_at: datetime
+    scheduled_at: datetime
+    started_at: datetime
+    attempts: list
+    concurrency_key: str | None
+    worker_id: str
+
+    @classmethod
+    def from_row(cls, row: tuple) -> ClaimedJob:
+        (id_, alias, queue, path, priority, payload, enq, sched, started, attempts, key, worker) = row
+        return cls(
+            id_, alias, queue, path, priority, as_json(payload), as_aware(enq),
+            as_aware(sched), as_aware(started), as_json(attempts) or [], key, worker,
+        )
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one finished attempt writes back to its job row."""
+
+    id: int
+    state: str  # finished | failed | scheduled (a retry)
+    finished_at: datetime | None
+    scheduled_at: datetime | None  # due time of a retry
+    attempts: str  # JSON text of the whole attempt list
+    return_value: str | None  # JSON text
+    concurrency_key: str | None = None
+    started_at: datetime | None = None  # when the attempt really started (claims set an estimate)
+
+
+def as_json(value: Any) -> Any:
+    """Decode a JSON column read with a raw cursor (drivers differ)."""
+    if isinstance(value, (str, bytes, bytearray)):
+        return json.loads(value)
+    return value
+
+
+def as_aware(value: Any) -> datetime | None:
+    """Normalise a timestamp read with a raw cursor to an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value

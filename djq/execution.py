@@ -1,0 +1,154 @@
+"""Running one claimed job, and deciding what its attempt leaves behind."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.tasks.base import TaskContext, TaskResult
+from django.tasks.signals import task_started
+from django.utils import timezone
+
+from .db.rows import ClaimedJob, Outcome
+from .exceptions import DjqError, ResultSerializationError
+from .ops.processes import format_error
+from .payload import encode_result
+from .results import build_result, load_task, run_after_of, task_for_job
+
+logger = logging.getLogger("djq.job")
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One executed attempt: what to write back and what to announce after the write."""
+
+    outcome: Outcome
+    result: TaskResult | None  # None when the task could not even be loaded
+    terminal: bool
+
+
+def retry_policy(task_path: str, backend_alias: str):
+    """The retry policy of a task: its own, else the backend's default, else none."""
+    try:
+        task = load_task(task_path)
+    except DjqError:
+        task = None
+    policy = getattr(task, "retry", None) if task is not None else None
+    if policy is None and task is not None:
+        policy = getattr(task.func, "__djq_retry__", None)
+    if policy is None:
+        from .config import get_config
+
+        policy = get_config(backend_alias).retry
+    if policy is not None and not hasattr(policy, "should_retry"):
+        from .config import RetryPolicy
+
+        policy = RetryPolicy(**policy)
+    return policy
+
+
+def _next_state(
+    task_path: str, backend_alias: str, exc: BaseException | None, attempts: int, now: datetime
+) -> tuple[str, datetime | None, datetime | None]:
+    """(state, finished_at, retry due time) after an attempt."""
+    if exc is None:
+        return "finished", now, None
+    policy = retry_policy(task_path, backend_alias)
+    if policy is not None and policy.should_retry(exc, attempts):
+        return "scheduled", None, now + timedelta(seconds=policy.delay(attempts))
+    return "failed", now, None
+
+
+def _attempt_record(worker_id: str, started: datetime, finished: datetime, error: dict | None) -> dict:
+    return {
+        "worker_id": worker_id,
+        "started_at": started.isoformat(),
+        "finished_at": finished.isoformat(),
+        "error": error,
+    }
+
+
+def execute(job: ClaimedJob) -> Attempt:
+    """Run the task of a claimed job in this thread and describe the outcome."""
+    started = timezone.now()
+    clock = time.perf_counter()
+    result: TaskResult | None = None
+    return_json: str | None = None
+    error: BaseException | None = None
+    try:
+        task = task_for_job(
+            job.task_path,
+            priority=job.priority,
+            queue_name=job.queue_name,
+            backend=job.backend_alias,
+            run_after=run_after_of(job.enqueued_at, job.scheduled_at),
+        )
+        result = build_result(
+            task=task, id=job.id, state="claimed", payload=job.payload, backend=job.backend_alias,
+            enqueued_at=job.enqueued_at, started_at=started, finished_at=None, attempts=job.attempts,
+            worker_id=job.worker_id,
+        )
+        logger.info("job %s %s started (queue %s, attempt %d)", job.id, job.task_path, job.queue_name,
+                    len(job.attempts) + 1)
+        task_started.send(type(task.get_backend()), task_result=result)
+        args, kwargs = job.payload.get("args", []), job.payload.get("kwargs", {})
+        if task.takes_context:
+            value = task.call(TaskContext(task_result=result), *args, **kwargs)
+        else:
+            value = task.call(*args, **kwargs)
+        try:
+            return_json = encode_result(value)
+        except ValueError as exc:
+            raise ResultSerializationError(f"the task returned a value that is not JSON: {exc}") from None
+    except BaseException as exc:  # noqa: BLE001 - every failure of user code becomes a failed attempt
+        error = exc
+    finished = timezone.now()
+    elapsed_ms = (time.perf_counter() - clock) * 1000
+    record = _attempt_record(job.worker_id, started, finished, format_error(error) if error else None)
+    attempts = [*job.attempts, record]
+    state, finished_at, retry_at = _next_state(job.task_path, job.backend_alias, error, len(attempts), finished)
+    if error is None:
+        logger.info("job %s %s finished in %.0f ms", job.id, job.task_path, elapsed_ms)
+    elif state == "scheduled":
+        logger.warning("job %s %s failed (%s: %s); retry %d at %s", job.id, job.task_path,
+                       type(error).__name__, error, len(attempts) + 1, retry_at.isoformat())
+    else:
+        logger.error("job %s %s failed after %.0f ms: %s: %s", job.id, job.task_path, elapsed_ms,
+                     type(error).__name__, error)
+    outcome = Outcome(
+        id=job.id,
+        state=state,
+        finished_at=finished_at,
+        scheduled_at=retry_at,
+        attempts=json.dumps(attempts, separators=(",", ":")),
+        return_value=return_json,
+        concurrency_key=job.concurrency_key,
+        started_at=started,
+    )
+    final = None
+    if result is not None:
+        final = build_result(
+            task=result.task, id=job.id, state=state, payload=job.payload, backend=job.backend_alias,
+            enqueued_at=job.enqueued_at, started_at=started, finished_at=finished_at, attempts=attempts,
+            return_value=json.loads(return_json) if return_json is not None else None,
+        )
+    return Attempt(outcome=outcome, result=final, terminal=state != "scheduled")
+
+
+def recovered_outcome(job: dict[str, Any], error: DjqError, now: datetime) -> Outcome:
+    """The outcome of an attempt whose process died: a failure, retried if the policy allows."""
+    started = job["started_at"] or now
+    attempts = [*job["attempts"], _attempt_record(job["worker_id"] or "", started, now, format_error(error))]
+    state, finished_at, retry_at = _next_state(job["task_path"], job["backend_alias"], error, len(attempts), now)
+    return Outcome(
+        id=job["id"],
+        state=state,
+        finished_at=finished_at,
+        scheduled_at=retry_at,
+        attempts=json.dumps(attempts, separators=(",", ":")),
+        return_value=None,
+    )

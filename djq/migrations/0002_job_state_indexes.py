@@ -1,0 +1,62 @@
+"""The indexes behind each hot path, written per vendor.
+
+PostgreSQL and SQLite get partial indexes: each holds only the rows of one
+state, so the claim, promotion and recovery paths walk small indexes in the
+order they need, however many finished rows the table keeps. MySQL and
+MariaDB have no partial indexes; there the state leads a full index instead.
+"""
+
+from django.db import migrations
+
+PARTIAL = [
+    # Claims of one queue (or one prefix): walk in claim order, no sort.
+    "CREATE INDEX djq_job_ready_by_queue ON djq_job (backend_alias, queue_name, priority DESC, id)"
+    " WHERE state = 'ready'",
+    # Claims across every queue ("*").
+    "CREATE INDEX djq_job_ready ON djq_job (backend_alias, priority DESC, id) WHERE state = 'ready'",
+    # Dispatcher promotion of due scheduled jobs.
+    "CREATE INDEX djq_job_due ON djq_job (backend_alias, scheduled_at) WHERE state = 'scheduled'",
+    # Recovery of the jobs a dead process held.
+    "CREATE INDEX djq_job_claimed ON djq_job (process_id) WHERE state = 'claimed'",
+    # Handing a freed concurrency slot to the next blocked job, and expiry.
+    "CREATE INDEX djq_job_blocked ON djq_job (concurrency_key, priority DESC, id) WHERE state = 'blocked'",
+    # Retention and listings of finished, failed and discarded jobs.
+    "CREATE INDEX djq_job_done ON djq_job (state, finished_at)"
+    " WHERE state IN ('finished', 'failed', 'discarded')",
+]
+
+FULL = [
+    "CREATE INDEX djq_job_ready_by_queue ON djq_job (state, backend_alias, queue_name, priority DESC, id)",
+    "CREATE INDEX djq_job_ready ON djq_job (state, backend_alias, priority DESC, id)",
+    "CREATE INDEX djq_job_due ON djq_job (state, backend_alias, scheduled_at)",
+    "CREATE INDEX djq_job_claimed ON djq_job (state, process_id)",
+    "CREATE INDEX djq_job_blocked ON djq_job (state, concurrency_key, priority DESC, id)",
+    "CREATE INDEX djq_job_done ON djq_job (state, finished_at)",
+]
+
+NAMES = [
+    "djq_job_ready_by_queue",
+    "djq_job_ready",
+    "djq_job_due",
+    "djq_job_claimed",
+    "djq_job_blocked",
+    "djq_job_done",
+]
+
+
+def create(apps, schema_editor):
+    statements = FULL if schema_editor.connection.vendor == "mysql" else PARTIAL
+    for sql in statements:
+        schema_editor.execute(sql)
+
+
+def drop(apps, schema_editor):
+    suffix = " ON djq_job" if schema_editor.connection.vendor == "mysql" else ""
+    for name in NAMES:
+        schema_editor.execute(f"DROP INDEX {name}{suffix}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("djq", "0001_initial")]
+
+    operations = [migrations.RunPython(create, drop, elidable=False)]

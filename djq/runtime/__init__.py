@@ -1,0 +1,1 @@
+"""The runtime: a supervisor and the workers, dispatchers and scheduler it runs."""

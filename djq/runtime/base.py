@@ -1,0 +1,165 @@
+"""What every runtime process shares: registration, heartbeats, sleeping, and riding out outages."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+from django.db import DatabaseError, InterfaceError, connections
+
+from ..config import BackendConfig
+from ..hooks import run_hooks
+from ..ops import processes
+from . import errors
+from .procline import set_title
+
+logger = logging.getLogger("djq.runtime")
+
+#: Errors that mean "the database went away"; the runtime waits and retries them.
+DB_ERRORS = (DatabaseError, InterfaceError)
+
+
+class Runner:
+    """A loop that owns one process row and keeps it alive until told to stop."""
+
+    kind = "runner"
+
+    def __init__(self, config: BackendConfig, *, name: str, supervisor_id: int | None = None) -> None:
+        self.config = config
+        self.database = config.database_alias
+        self.name = name
+        self.supervisor_id = supervisor_id
+        self.hostname = socket.gethostname()
+        self.pid = os.getpid()
+        self.process_id: int | None = None
+        self.stopping = threading.Event()
+        self.wake = threading.Event()
+        self._last_heartbeat = 0.0
+        self._outage_since: float | None = None
+        self._backoff = 0.5
+
+    # -- lifecycle -------------------------------------------------------------
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return {}
+
+    @property
+    def title(self) -> str:
+        return f"{self.kind} {self.name} [{self.config.alias}]"
+
+    def run(self) -> None:
+        """Register, loop until stopped, clean up. Blocks."""
+        self.pid = os.getpid()
+        set_title(self.title)
+        if not self._register():
+            return
+        self.hook("start")
+        try:
+            self.main()
+        finally:
+            try:
+                self.shutdown()
+            finally:
+                self.hook("stop")
+                self._deregister()
+                self.hook("exit")
+
+    def stop(self) -> None:
+        """Ask the loop to finish (from a signal handler or another thread)."""
+        self.stopping.set()
+        self.wake.set()
+
+    def main(self) -> None:
+        raise NotImplementedError
+
+    def shutdown(self) -> None:
+        """Work to do after the loop ends and before the process row goes away."""
+
+    def hook(self, moment: str) -> None:
+        run_hooks(f"{self.kind}.{moment}", self, self.report)
+
+    def report(self, exc: BaseException) -> None:
+        errors.report(exc, self.config.on_thread_error)
+
+    # -- waiting ---------------------------------------------------------------
+
+    def sleep(self, timeout: float) -> None:
+        """Wait until woken, stopped, or ``timeout`` seconds pass."""
+        if timeout > 0:
+            self.wake.wait(timeout)
+        self.wake.clear()
+
+    # -- the process row -------------------------------------------------------
+
+    def _register(self) -> bool:
+        while not self.stopping.is_set():
+            try:
+                self.process_id = processes.register(
+                    self.database,
+                    backend_alias=self.config.alias,
+                    kind=self.kind,
+                    name=self.name,
+                    hostname=self.hostname,
+                    pid=self.pid,
+                    supervisor_id=self.supervisor_id,
+                    metadata=self.metadata,
+                )
+                self._last_heartbeat = time.monotonic()
+                self.outage_over()
+                return True
+            except DB_ERRORS as exc:
+                self.outage(exc)
+        return False
+
+    def _deregister(self) -> None:
+        if self.process_id is None:
+            return
+        try:
+            processes.deregister(self.database, self.process_id)
+        except DB_ERRORS as exc:
+            logger.warning("%s could not remove its process row: %s", self.name, exc)
+
+    def heartbeat_if_due(self) -> None:
+        interval = self.config.process_heartbeat_interval
+        if interval <= 0 or time.monotonic() - self._last_heartbeat < interval:
+            return
+        self._last_heartbeat = time.monotonic()
+        if not processes.heartbeat(self.database, self.process_id):
+            # Our row is gone: someone pruned us as dead and failed our jobs.
+            logger.error("%s was pruned (no heartbeat seen in time); stopping", self.name)
+            self.process_id = None
+            self.stop()
+
+    def seconds_to_heartbeat(self) -> float:
+        interval = self.config.process_heartbeat_interval
+        if interval <= 0:
+            return 3600.0
+        return max(0.0, self._last_heartbeat + interval - time.monotonic())
+
+    # -- database outages ------------------------------------------------------
+
+    def outage(self, exc: BaseException) -> None:
+        """The database failed: log once, drop the connection, back off, try again later."""
+        now = time.monotonic()
+        if self._outage_since is None:
+            self._outage_since = now
+            logger.warning("%s lost the database (%s); retrying", self.name, str(exc).strip().splitlines()[0]
+                           if str(exc).strip() else type(exc).__name__)
+        try:
+            connections[self.database].close()
+        except Exception:  # noqa: BLE001 - the connection is already broken
+            pass
+        self.stopping.wait(self._backoff)
+        self._backoff = min(self._backoff * 2, 5.0)
+
+    def outage_over(self) -> None:
+        if self._outage_since is not None:
+            logger.warning("%s reconnected to the database after %.1fs", self.name,
+                           time.monotonic() - self._outage_since)
+            self._outage_since = None
+        self._backoff = 0.5

@@ -1,0 +1,34 @@
+"""Refuse to run on a stale schema: wait for djq's migrations, or fail saying what to run."""
+
+from __future__ import annotations
+
+import time
+
+from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
+
+from ..exceptions import MigrationsPending
+
+
+def pending_migrations(database: str) -> list[str]:
+    executor = MigrationExecutor(connections[database])
+    targets = [key for key in executor.loader.graph.leaf_nodes() if key[0] == "djq"]
+    plan = executor.migration_plan(targets)
+    return [f"{m.app_label}.{m.name}" for m, backwards in plan if not backwards]
+
+
+def wait_for_migrations(database: str, timeout: float, *, on_wait=None) -> None:
+    deadline = time.monotonic() + timeout
+    announced = False
+    while True:
+        pending = pending_migrations(database)
+        if not pending:
+            return
+        if time.monotonic() >= deadline:
+            raise MigrationsPending(
+                f"djq migrations not applied on database {database!r} ({', '.join(pending)}); run `djq migrate`"
+            )
+        if on_wait is not None and not announced:
+            on_wait(pending)
+            announced = True
+        time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))

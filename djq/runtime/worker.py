@@ -1,0 +1,284 @@
+"""Workers: claim ready jobs in batches, run them on a thread pool, write outcomes back in batches.
+
+The main thread owns the queue connection and does all queue I/O: one
+statement claims up to the free capacity, and one statement records every
+attempt that finished since the last round trip (a group commit). Threads
+only run task code. Outcomes are announced (``task_finished``) only after
+they are committed, from a separate thread so slow receivers never stall
+claiming.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+
+from django.db import connections
+from django.tasks.signals import task_finished
+from django.utils import timezone
+
+from ..config import BackendConfig, WorkerConfig
+from ..db.rows import ClaimedJob
+from ..db.sql import dialect_for
+from ..exceptions import ProcessExitError
+from ..execution import Attempt, execute
+from ..ops import processes
+from .base import DB_ERRORS, Runner
+
+logger = logging.getLogger("djq.runtime")
+
+#: With a live LISTEN connection, polling is only a safety net.
+LISTENING_POLL_INTERVAL = 1.0
+
+
+def reset_task_connections() -> None:
+    """After a task: drop connections the task broke, keep healthy ones open.
+
+    Django's ``close_old_connections`` would also close every connection
+    after each job when ``CONN_MAX_AGE`` is 0, reconnecting per job.
+    """
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and conn.errors_occurred and not conn.is_usable():
+            conn.close()
+
+
+class Worker(Runner):
+    kind = "worker"
+
+    def __init__(self, config: BackendConfig, worker: WorkerConfig, *, name: str, supervisor_id: int | None = None):
+        super().__init__(config, name=name, supervisor_id=supervisor_id)
+        self.worker = worker
+        self.selectors: Sequence[str] = list(worker.queues)
+        self.capacity = max(1, worker.threads * max(1, worker.prefetch_multiplier))
+        self.dialect = dialect_for(self.database, use_skip_locked=config.use_skip_locked, notify=config.listen_notify)
+        self.jobs: queue.SimpleQueue[ClaimedJob | None] = queue.SimpleQueue()
+        self.inflight: dict[int, ClaimedJob] = {}
+        self.running: dict[int, ClaimedJob] = {}
+        self._done: list[Attempt] = []
+        self._done_lock = threading.Lock()
+        self._announce: queue.SimpleQueue = queue.SimpleQueue()
+        self._notified = False
+        self._threads: list[threading.Thread] = []
+        self._listener = None
+
+    @property
+    def metadata(self) -> dict:
+        return {"queues": list(self.selectors), "threads": self.worker.threads,
+                "polling_interval": self.worker.polling_interval}
+
+    @property
+    def worker_id(self) -> str:
+        return f"{self.name}.{self.pid}@{self.hostname}"
+
+    # -- threads ---------------------------------------------------------------
+
+    def _start_threads(self) -> None:
+        for i in range(self.worker.threads):
+            t = threading.Thread(target=self._thread_main, name=f"{self.name}-t{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        announcer = threading.Thread(target=self._announce_main, name=f"{self.name}-signals", daemon=True)
+        announcer.start()
+        self._announcer = announcer
+        if self.config.listen_notify and self.dialect.vendor == "postgresql":
+            from .notify import Listener
+
+            self._listener = Listener(self.database, self._on_notify, name=self.name)
+            self._listener.start()
+
+    def _thread_main(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            self.running[job.id] = job
+            try:
+                attempt = execute(job)
+            finally:
+                self.running.pop(job.id, None)
+                reset_task_connections()
+            with self._done_lock:
+                self._done.append(attempt)
+            self.wake.set()
+
+    def _announce_main(self) -> None:
+        while True:
+            result = self._announce.get()
+            if result is None:
+                return
+            try:
+                task_finished.send(type(result.task.get_backend()), task_result=result)
+            except Exception as exc:  # noqa: BLE001 - a receiver must not stop the worker
+                self.report(exc)
+
+    def _on_notify(self, payload: str) -> None:
+        if payload:
+            alias, _, queue_name = payload.partition(":")
+            if alias != self.config.alias or not _matches(self.selectors, queue_name):
+                return
+        self._notified = True
+        self.wake.set()
+
+    # -- the loop ----------------------------------------------------------------
+
+    def poll_interval(self) -> float:
+        if self._listener is not None and self._listener.connected.is_set():
+            return max(self.worker.polling_interval, LISTENING_POLL_INTERVAL)
+        return self.worker.polling_interval
+
+    def main(self) -> None:
+        self._start_threads()
+        more = True  # the last claim filled up: there may be more right away
+        next_poll = 0.0
+        while not self.stopping.is_set():
+            try:
+                self.flush()
+                free = self.capacity - len(self.inflight)
+                now = time.monotonic()
+                if free > 0 and (more or self._notified or now >= next_poll):
+                    self._notified = False
+                    claimed = self.claim(free)
+                    more = len(claimed) == free
+                    next_poll = time.monotonic() + self.poll_interval()
+                self.heartbeat_if_due()
+                self.outage_over()
+            except DB_ERRORS as exc:
+                self.outage(exc)
+                self._recover_unknown_claims()
+                continue
+            free = self.capacity - len(self.inflight)
+            if free > 0 and more:
+                continue
+            if self._has_done():
+                continue
+            wait = self.seconds_to_heartbeat()
+            if free > 0:
+                wait = min(wait, max(0.0, next_poll - time.monotonic()))
+            self.sleep(wait)
+
+    def claim(self, limit: int) -> list[ClaimedJob]:
+        claimed = self.dialect.claim(
+            self.config.alias, self.selectors, limit,
+            process_id=self.process_id, worker_id=self.worker_id, now=timezone.now(),
+        )
+        for job in claimed:
+            self.inflight[job.id] = job
+            self.jobs.put(job)
+        return claimed
+
+    def _has_done(self) -> bool:
+        with self._done_lock:
+            return bool(self._done)
+
+    def flush(self) -> None:
+        """Record every finished attempt in one round trip."""
+        with self._done_lock:
+            batch, self._done = self._done, []
+        if not batch:
+            return
+        try:
+            self._write(batch)
+        except BaseException:
+            with self._done_lock:
+                self._done[:0] = batch  # keep them for the next try
+            raise
+        for attempt in batch:
+            self.inflight.pop(attempt.outcome.id, None)
+            if attempt.terminal and attempt.result is not None:
+                self._announce.put(attempt.result)
+
+    def _write(self, batch: list[Attempt]) -> None:
+        outcomes = [a.outcome for a in batch]
+        now = timezone.now()
+        deleted = []
+        if not self.config.preserve_finished_jobs:
+            deleted = [o for o in outcomes if o.state == "finished"]
+            outcomes = [o for o in outcomes if o.state != "finished"]
+        keys = [o.concurrency_key for o in [*outcomes, *deleted] if o.concurrency_key]
+        if not keys and not (deleted and outcomes):
+            changed = self.dialect.finish(self.process_id, outcomes) if outcomes else 0
+            changed += self.dialect.delete_claimed(self.process_id, [o.id for o in deleted])
+        else:
+            woken = set()
+            with self.dialect.write_transaction():
+                changed = self.dialect.finish(self.process_id, outcomes)
+                changed += self.dialect.delete_claimed(self.process_id, [o.id for o in deleted])
+                for key in keys:
+                    freed = self.dialect.release_slot(key, now)
+                    if freed:
+                        woken.add(freed)
+            for alias, queue_name in woken:
+                self.dialect.notify(alias, [queue_name])
+        if changed != len(batch):
+            logger.warning("%s: %d of %d finished jobs were no longer held by this worker",
+                           self.name, len(batch) - changed, len(batch))
+
+    def _recover_unknown_claims(self) -> None:
+        """After an outage: a claim may have committed without us seeing its reply."""
+        try:
+            held = self.dialect.claimed_ids(self.process_id)
+            unknown = [i for i in held if i not in self.inflight]
+            if unknown:
+                released = self.dialect.release(self.process_id, unknown)
+                logger.warning("%s released %d jobs claimed during the outage", self.name, released)
+        except DB_ERRORS:
+            pass  # still down; the next round will try again
+
+    # -- shutdown ----------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Drain: hand back jobs never started, let running ones finish within shutdown_timeout."""
+        unstarted = []
+        while True:
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                unstarted.append(job.id)
+        for _ in self._threads:
+            self.jobs.put(None)
+        deadline = time.monotonic() + self.config.shutdown_timeout
+        self._retry_db(lambda: self._release(unstarted))
+        while any(t.is_alive() for t in self._threads) and time.monotonic() < deadline:
+            self._retry_db(self.flush)
+            self.wake.wait(min(0.1, max(0.0, deadline - time.monotonic())))
+            self.wake.clear()
+        self._retry_db(self.flush)
+        still = list(self.running.values())
+        if still and self.process_id is not None:
+            logger.warning("%s: %d jobs still running after shutdown_timeout (%ss); failing them",
+                           self.name, len(still), self.config.shutdown_timeout)
+            self._retry_db(lambda: processes.fail_claimed_jobs(
+                self.database, [self.process_id],
+                ProcessExitError(f"{self.name} stopped before the job finished "
+                                 f"(shutdown_timeout {self.config.shutdown_timeout}s)"),
+            ))
+        if self._listener is not None:
+            self._listener.stop()
+        self._announce.put(None)
+        self._announcer.join(timeout=1.0)
+
+    def _release(self, ids: list[int]) -> None:
+        if ids and self.process_id is not None:
+            self.dialect.release(self.process_id, ids)
+            for i in ids:
+                self.inflight.pop(i, None)
+
+    def _retry_db(self, action, attempts: int = 3) -> None:
+        for _ in range(attempts):
+            try:
+                action()
+                return
+            except DB_ERRORS as exc:
+                self.outage(exc)
+
+
+def _matches(selectors: Sequence[str], queue_name: str) -> bool:
+    for s in selectors:
+        if s == "*" or s == queue_name or (s.endswith("*") and queue_name.startswith(s[:-1])):
+            return True
+    return False
