@@ -57,6 +57,8 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # MySQL cannot roll DDL back; each CREATE INDEX commits on its own there.
+    atomic = False
     dependencies = [("djq", "0001_initial")]
 
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [migrations.RunPython(create, drop, elidable=False, atomic=False)]
