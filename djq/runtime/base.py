@@ -55,7 +55,7 @@ class Runner:
     def run(self) -> None:
         """Register, loop until stopped, clean up. Blocks."""
         self.pid = os.getpid()
-        set_title(self.title)
+        set_title(self.title, name=self.name)
         if not self._register():
             return
         self.hook("start")

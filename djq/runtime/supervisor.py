@@ -110,7 +110,7 @@ class Supervisor:
     # -- start and stop ----------------------------------------------------------
 
     def start(self) -> None:
-        set_title(f"supervisor [{self.config.alias}] {self.config.mode} mode")
+        set_title(f"supervisor [{self.config.alias}] {self.config.mode} mode", name="supervisor")
         if self.pidfile:
             self.pidfile.acquire()
         wait_for_migrations(

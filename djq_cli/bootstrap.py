@@ -1,0 +1,141 @@
+"""Setting Django up for the CLI: a project's settings, a bare database URL, or the embedded default.
+
+- ``--settings`` (or ``DJANGO_SETTINGS_MODULE``): the application's own settings.
+- ``--database-url`` (or ``DJQ_DATABASE_URL``) alone: *standalone* mode. djq
+  operates an existing queue database without the application's code; jobs
+  are handled by their stored task path.
+- neither: the *embedded* default, a SQLite database in the data directory
+  (``$DJQ_HOME``, else ``$XDG_DATA_HOME/djq``, else ``~/.local/share/djq``),
+  migrated on first use, with a demo workload that enqueues a mix of jobs
+  every few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+EMBEDDED = "embedded"
+STANDALONE = "standalone"
+PROJECT = "project"
+
+
+def data_dir() -> Path:
+    if os.environ.get("DJQ_HOME"):
+        return Path(os.environ["DJQ_HOME"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "djq"
+
+
+@dataclass
+class Setup:
+    mode: str
+    description: str
+
+
+def _sqlite_options() -> dict:
+    # WAL lets readers (the CLI, the dashboard) work while workers write;
+    # IMMEDIATE transactions take the write lock up front instead of failing
+    # on upgrade; the timeout rides out short lock waits.
+    return {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE", "timeout": 20}
+
+
+def _logging(level: str = "WARNING") -> dict:
+    return {"version": 1, "disable_existing_loggers": False, "loggers": {"djq": {"level": level}}}
+
+
+def embedded_settings() -> dict:
+    home = data_dir()
+    home.mkdir(parents=True, exist_ok=True)
+    return {
+        "SECRET_KEY": "djq-embedded",
+        "USE_TZ": True,
+        "INSTALLED_APPS": ["djq"],
+        "DATABASES": {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(home / "djq.sqlite3"),
+                                  "OPTIONS": _sqlite_options()}},
+        "TASKS": {
+            "default": {
+                "BACKEND": "djq.backend.DjqBackend",
+                "QUEUES": [],
+                "OPTIONS": {
+                    "workers": [{"queues": ["default", "reports"], "threads": 3, "polling_interval": 0.2}],
+                    "dispatchers": [{"polling_interval": 0.5}],
+                    "scheduler": {"polling_interval": 1},
+                    "process_heartbeat_interval": 10,
+                    "process_alive_threshold": 60,
+                    "recurring": {
+                        "demo-feed": {
+                            "task_path": "djq_cli.demo.feed",
+                            "schedule": "* * * * * */4",
+                            "description": "enqueue a mix of demo jobs every 4 seconds",
+                        }
+                    },
+                },
+            }
+        },
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+    }
+
+
+def standalone_settings(url: str) -> dict:
+    import dj_database_url
+
+    database = dj_database_url.parse(url)
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("OPTIONS", {}).update(_sqlite_options())
+    return {
+        "SECRET_KEY": "djq-standalone",
+        "USE_TZ": True,
+        "INSTALLED_APPS": ["djq"],
+        "DATABASES": {"default": database},
+        "TASKS": {"default": {"BACKEND": "djq.backend.DjqBackend", "QUEUES": [], "OPTIONS": {}}},
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+    }
+
+
+def setup_django(*, settings: str | None, pythonpath: str | None, database_url: str | None) -> Setup:
+    """Configure and set up Django once, in the mode the options ask for."""
+    import django
+    from django.conf import settings as django_settings
+
+    if pythonpath:
+        sys.path.insert(0, pythonpath)
+    elif os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # like manage.py: the project is importable from where you are
+    if settings:
+        os.environ["DJANGO_SETTINGS_MODULE"] = settings
+    module = os.environ.get("DJANGO_SETTINGS_MODULE")
+    if database_url and not settings:
+        django_settings.configure(**standalone_settings(database_url))
+        setup = Setup(STANDALONE, "standalone: " + _redact(database_url))
+    elif module:
+        setup = Setup(PROJECT, f"settings {module}")
+    else:
+        django_settings.configure(**embedded_settings())
+        setup = Setup(EMBEDDED, f"embedded SQLite in {data_dir()}")
+    django.setup()
+    if setup.mode == EMBEDDED:
+        migrate_quietly()
+    return setup
+
+
+def migrate_quietly() -> None:
+    from django.core.management import call_command
+
+    from djq.runtime.migrations import pending_migrations
+
+    if pending_migrations("default"):
+        call_command("migrate", "djq", database="default", verbosity=0, interactive=False)
+
+
+def _redact(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url

@@ -1,0 +1,36 @@
+"""``djq migrate``: create or update djq's tables on every queue database."""
+
+from __future__ import annotations
+
+import typer
+
+from ..context import state
+
+
+def migrate(ctx: typer.Context) -> None:
+    """Apply djq's migrations to each database a djq backend uses.
+
+    Examples:
+
+      djq migrate
+
+      djq --database-url postgresql://queue@db/queue migrate
+    """
+    st = state(ctx)
+    st.django()
+    from django.core.management import call_command
+
+    from djq.db.aliases import queue_databases
+    from djq.runtime.migrations import pending_migrations
+
+    for database in sorted(queue_databases()):
+        pending = pending_migrations(database)
+        if not pending:
+            st.message(f"{database}: djq tables are up to date")
+            continue
+        call_command("migrate", "djq", database=database, verbosity=0, interactive=False)
+        st.message(f"{database}: applied {len(pending)} djq migration{'s' if len(pending) != 1 else ''}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("migrate", rich_help_panel="Maintain")(migrate)
