@@ -11,7 +11,7 @@ import os
 SECRET_KEY = "djq-tests"
 USE_TZ = True
 TIME_ZONE = "UTC"
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "djq", "djq_cli", "tests"]
+INSTALLED_APPS = ["djq", "djq_cli", "tests"]
 DATABASE_ROUTERS = ["djq.routers.DjqRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

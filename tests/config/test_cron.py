@@ -45,7 +45,7 @@ def test_trailing_seconds_field():
 
 
 @pytest.mark.parametrize(
-    ("alias", "after", "expected"),
+    ("shortcut", "after", "expected"),
     [
         ("@yearly", utc(2025, 3, 1), utc(2026, 1, 1)),
         ("@annually", utc(2025, 3, 1), utc(2026, 1, 1)),
@@ -56,8 +56,8 @@ def test_trailing_seconds_field():
         ("@hourly", utc(2025, 3, 5, 8, 15), utc(2025, 3, 5, 9)),
     ],
 )
-def test_aliases(alias, after, expected):
-    assert parse_schedule(alias, UTC).next_after(after) == expected
+def test_aliases(shortcut, after, expected):
+    assert parse_schedule(shortcut, UTC).next_after(after) == expected
 
 
 def test_time_zone_suffix_overrides_the_default():
