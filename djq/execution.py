@@ -104,7 +104,7 @@ def execute(job: ClaimedJob) -> Attempt:
             return_json = encode_result(value)
         except ValueError as exc:
             raise ResultSerializationError(f"the task returned a value that is not JSON: {exc}") from None
-    except BaseException as exc:  # noqa: BLE001 - every failure of user code becomes a failed attempt
+    except BaseException as exc:
         error = exc
     finished = timezone.now()
     elapsed_ms = (time.perf_counter() - clock) * 1000

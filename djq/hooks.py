@@ -40,7 +40,7 @@ def run_hooks(event: str, process: Any, on_error: Callable[[BaseException], None
     for hook in list(_registry.get(event, ())):
         try:
             hook(process)
-        except Exception as exc:  # noqa: BLE001 - isolated by contract
+        except Exception as exc:
             on_error(exc)
 
 

@@ -32,7 +32,7 @@ def run_guarded(call: Callable[[], object], *, verbose: int = 0) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("djq: interrupted\n")
         return 130
-    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+    except Exception as exc:
         if verbose >= 2:
             traceback.print_exc()
         sys.stderr.write(f"djq: error: {describe(exc)}\n")

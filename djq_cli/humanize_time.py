@@ -1,14 +1,14 @@
 """Times as people read them in a table: "3 minutes ago", "in 5 seconds"."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import humanize
 
 
 def relative(moment: datetime) -> str:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     delta = now - moment
     text = humanize.naturaldelta(abs(delta))
     return f"{text} ago" if delta.total_seconds() >= 0 else f"in {text}"

@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 
 from . import __version__
-from .context import State
 from .commands import register_commands
+from .context import State
 
 app = typer.Typer(
     name="djq",

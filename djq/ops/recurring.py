@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from ..cron import parse_schedule
 from ..db.rows import NewJob
+from ..exceptions import RecurringTaskError
 from ..models import RecurringExecution, RecurringTask
 from ..payload import encode_arguments
+from .results import Change
 
 logger = logging.getLogger("djq.runtime")
 
@@ -99,7 +101,7 @@ def recurring_job(backend, row: RecurringTask, now: datetime) -> NewJob:
     try:
         task = clone_task(load_task(row.task_path), queue_name=row.queue_name, priority=row.priority,
                           backend=backend.alias)
-    except Exception:  # noqa: BLE001 - without the code (standalone CLI) store the path as given
+    except Exception:
         return NewJob(backend_alias=backend.alias, queue_name=row.queue_name, task_path=row.task_path,
                       priority=row.priority, state="ready", payload=encode_arguments(args, kwargs),
                       enqueued_at=now, scheduled_at=now, recurring_key=row.key)
@@ -151,7 +153,7 @@ def fire_due(backend, now: datetime, *, dynamic: bool) -> int:
 def info(row: RecurringTask) -> RecurringInfo:
     try:
         words = parse_schedule(row.schedule).describe()
-    except Exception:  # noqa: BLE001 - a stored schedule that no longer parses still lists
+    except Exception:
         words = row.schedule
     return RecurringInfo(
         key=row.key, backend_alias=row.backend_alias, task_path=row.task_path, schedule=row.schedule,
@@ -160,3 +162,108 @@ def info(row: RecurringTask) -> RecurringInfo:
         description=row.description, static=row.static, paused=row.paused,
         next_run_at=row.next_run_at, last_run_at=row.last_run_at,
     )
+
+
+# -- operator verbs -----------------------------------------------------------------
+
+
+def _config(backend_alias: str):
+    from ..config import get_config
+
+    return get_config(backend_alias)
+
+
+def _row(backend_alias: str, key: str) -> RecurringTask:
+    row = RecurringTask.objects.using(_config(backend_alias).database_alias).filter(
+        backend_alias=backend_alias, key=key).first()
+    if row is None:
+        raise RecurringTaskError(f"no recurring task {key!r} in backend {backend_alias!r}")
+    return row
+
+
+def list_recurring(backend_alias: str) -> list[RecurringInfo]:
+    db = _config(backend_alias).database_alias
+    return [info(r) for r in RecurringTask.objects.using(db).filter(backend_alias=backend_alias).order_by("key")]
+
+
+def get_recurring(backend_alias: str, key: str) -> RecurringInfo:
+    return info(_row(backend_alias, key))
+
+
+def schedule(
+    key: str,
+    task_path: str,
+    schedule: str,
+    *,
+    args: list | None = None,
+    kwargs: dict | None = None,
+    queue_name: str = "default",
+    priority: int = 0,
+    description: str = "",
+    backend_alias: str = "default",
+) -> RecurringInfo:
+    """Create or update a dynamic recurring task (needs ``scheduler.dynamic_tasks_enabled``)."""
+    cfg = _config(backend_alias)
+    if not cfg.scheduler.dynamic_tasks_enabled:
+        raise RecurringTaskError(
+            f"dynamic recurring tasks are off for backend {backend_alias!r}; "
+            "set OPTIONS['scheduler']['dynamic_tasks_enabled'] = True"
+        )
+    if not key or len(key) > 255:
+        raise RecurringTaskError("a recurring task key must be 1 to 255 characters")
+    if "." not in task_path:
+        raise RecurringTaskError(f"{task_path!r} is not a dotted task path (module.function)")
+    if cfg.queues and queue_name not in cfg.queues:
+        raise RecurringTaskError(f"queue {queue_name!r} is not in TASKS[{backend_alias!r}]['QUEUES']")
+    if not -100 <= priority <= 100:
+        raise RecurringTaskError(f"priority must be between -100 and 100, got {priority}")
+    parsed = parse_schedule(schedule)  # raises with the expression and the reason
+    encode_arguments(args or [], kwargs or {})
+    db, now = cfg.database_alias, timezone.now()
+    fields = {"task_path": task_path, "schedule": schedule, "payload": {"args": list(args or []),
+              "kwargs": dict(kwargs or {})}, "queue_name": queue_name, "priority": priority,
+              "description": description, "updated_at": now}
+    with transaction.atomic(using=db):
+        row = RecurringTask.objects.using(db).select_for_update().filter(backend_alias=backend_alias, key=key).first()
+        if row is not None and row.static:
+            raise RecurringTaskError(f"{key!r} is a static recurring task (from settings); pick another key")
+        if row is None:
+            row = RecurringTask.objects.using(db).create(backend_alias=backend_alias, key=key, static=False,
+                                                         next_run_at=parsed.next_after(now), created_at=now, **fields)
+        else:
+            if row.schedule != schedule:
+                fields["next_run_at"] = parsed.next_after(now)
+            RecurringTask.objects.using(db).filter(pk=row.pk).update(**fields)
+            row.refresh_from_db(using=db)
+    return info(row)
+
+
+def unschedule(key: str, *, backend_alias: str = "default") -> int:
+    """Remove a dynamic recurring task; returns 1, or 0 if it is unknown or static."""
+    db = _config(backend_alias).database_alias
+    deleted, _ = RecurringTask.objects.using(db).filter(backend_alias=backend_alias, key=key, static=False).delete()
+    return deleted
+
+
+def set_paused(backend_alias: str, key: str, paused: bool) -> Change:
+    """Pause or resume a recurring task without removing it. Idempotent."""
+    row = _row(backend_alias, key)
+    db = _config(backend_alias).database_alias
+    if row.paused == paused:
+        return Change(key, False, f"{key} is already {'paused' if paused else 'active'}")
+    changes = {"paused": paused, "updated_at": timezone.now()}
+    if not paused:
+        # Resuming does not replay the slots that passed while paused.
+        changes["next_run_at"] = parse_schedule(row.schedule).next_after(timezone.now())
+    RecurringTask.objects.using(db).filter(pk=row.pk).update(**changes)
+    return Change(key, True, f"{'paused' if paused else 'resumed'} {key}")
+
+
+def run_now(backend_alias: str, key: str) -> int:
+    """Enqueue one run of a recurring task now, outside its schedule; returns the job id."""
+    from django.tasks import task_backends
+
+    row = _row(backend_alias, key)
+    backend = task_backends[backend_alias]
+    [job_id] = backend.store([recurring_job(backend, row, timezone.now())])
+    return job_id

@@ -152,7 +152,7 @@ class Runner:
                            if str(exc).strip() else type(exc).__name__)
         try:
             connections[self.database].close()
-        except Exception:  # noqa: BLE001 - the connection is already broken
+        except Exception:
             pass
         self.stopping.wait(self._backoff)
         self._backoff = min(self._backoff * 2, 5.0)

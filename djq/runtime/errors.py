@@ -24,5 +24,5 @@ def report(exc: BaseException, on_thread_error: str | None = None) -> None:
         return
     try:
         handler(exc)
-    except Exception as inner:  # noqa: BLE001 - the handler must not take the runtime down
+    except Exception as inner:
         logger.error("on_thread_error handler failed: %s", inner, exc_info=inner)

@@ -51,7 +51,7 @@ class Listener(threading.Thread):
                 while not self.stopping.is_set():
                     for note in self._conn.notifies(timeout=1.0):
                         self.on_payload(note.payload)
-            except Exception as exc:  # noqa: BLE001 - any failure means: reconnect
+            except Exception as exc:
                 self.connected.clear()
                 if not self.stopping.is_set():
                     if not failed:
@@ -67,7 +67,7 @@ class Listener(threading.Thread):
         if conn is not None:
             try:
                 conn.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
 
     def stop(self) -> None:

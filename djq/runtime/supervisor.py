@@ -236,11 +236,11 @@ class ForkSupervisor(Supervisor):
             signal.signal(signal.SIGINT, lambda *_: runner.stop())
             signal.signal(signal.SIGQUIT, lambda *_: os._exit(1))
             runner.run()
-        except BaseException as exc:  # noqa: BLE001 - report, then let the supervisor restart us
+        except BaseException as exc:
             code = 1
             try:
                 errors.report(exc, self.config.on_thread_error)
-            except BaseException:  # noqa: BLE001
+            except BaseException:
                 pass
         finally:
             logging.shutdown()
@@ -383,7 +383,7 @@ class AsyncSupervisor(Supervisor):
     def _run_runner(self, runner: Runner) -> None:
         try:
             runner.run()
-        except BaseException as exc:  # noqa: BLE001 - reported; the supervisor restarts the runner
+        except BaseException as exc:
             self.report(exc)
         finally:
             connections.close_all()

@@ -20,7 +20,7 @@ from django.db import connections
 from django.tasks.signals import task_finished
 from django.utils import timezone
 
-from ..config import BackendConfig, WorkerConfig
+from ..config import BackendConfig, WorkerConfig, queue_matches
 from ..db.rows import ClaimedJob
 from ..db.sql import dialect_for
 from ..exceptions import ProcessExitError
@@ -111,13 +111,13 @@ class Worker(Runner):
                 return
             try:
                 task_finished.send(type(result.task.get_backend()), task_result=result)
-            except Exception as exc:  # noqa: BLE001 - a receiver must not stop the worker
+            except Exception as exc:
                 self.report(exc)
 
     def _on_notify(self, payload: str) -> None:
         if payload:
             alias, _, queue_name = payload.partition(":")
-            if alias != self.config.alias or not _matches(self.selectors, queue_name):
+            if alias != self.config.alias or not any(queue_matches(s, queue_name) for s in self.selectors):
                 return
         self._notified = True
         self.wake.set()
@@ -275,10 +275,3 @@ class Worker(Runner):
                 return
             except DB_ERRORS as exc:
                 self.outage(exc)
-
-
-def _matches(selectors: Sequence[str], queue_name: str) -> bool:
-    for s in selectors:
-        if s == "*" or s == queue_name or (s.endswith("*") and queue_name.startswith(s[:-1])):
-            return True
-    return False

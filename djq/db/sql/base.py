@@ -58,10 +58,9 @@ def selector_clause(selector: str) -> tuple[str, list[Any]]:
 
 
 def selector_rank(selectors: Sequence[str], queue: str) -> int:
-    for rank, s in enumerate(selectors):
-        if s == "*" or s == queue or (s.endswith("*") and queue.startswith(s[:-1])):
-            return rank
-    return len(selectors)
+    from ...config import queue_matches
+
+    return next((rank for rank, s in enumerate(selectors) if queue_matches(s, queue)), len(selectors))
 
 
 class Dialect:

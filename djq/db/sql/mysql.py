@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ..rows import ClaimedJob
-from .base import Dialect, normalise_selectors, selector_clause, sort_claimed, PAUSED
+from .base import PAUSED, Dialect, normalise_selectors, selector_clause, sort_claimed
 
 
 class MySQLDialect(Dialect):

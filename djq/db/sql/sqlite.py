@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+
+from django.db import transaction
+
 from ..rows import ClaimedJob
 from .base import Dialect
 
@@ -17,20 +20,22 @@ class SQLiteDialect(Dialect):
         # BEGIN IMMEDIATE takes the write lock up front. A deferred
         # transaction that reads first and writes later fails with
         # "database is locked" when another writer got in between, without
-        # waiting for the busy timeout.
+        # waiting for the busy timeout. The transaction is Django's own
+        # (atomic), so nested atomic blocks and write_transaction calls
+        # inside it become savepoints instead of a second BEGIN.
         connection = self.connection
         if connection.in_atomic_block:
             yield
             return
         connection.ensure_connection()
-        with connection.cursor() as cursor:
-            cursor.execute("BEGIN IMMEDIATE")
-            try:
+        mode = connection.transaction_mode
+        connection.transaction_mode = "IMMEDIATE"
+        try:
+            with transaction.atomic(using=self.database, savepoint=False):
+                connection.transaction_mode = mode
                 yield
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
-            cursor.execute("COMMIT")
+        finally:
+            connection.transaction_mode = mode
 
     def claim(self, backend_alias: str, selectors: Sequence[str], limit: int, **kwargs) -> list[ClaimedJob]:
         with self.write_transaction():
