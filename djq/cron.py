@@ -128,10 +128,8 @@ def parse_schedule(expression: str, default_tz: tzinfo | None = None) -> Schedul
     if len(tokens) > (1 if tokens[0].startswith("@") else 5) and re.search("[A-Za-z]", tokens[-1]):
         zone = _load_zone(expression, tokens.pop())
 
-    if tokens[0].startswith("@"):
-        cron = _expand_alias(expression, tokens)
-    else:
-        cron = _check_fields(expression, tokens)
+    expand = _expand_alias if tokens[0].startswith("@") else _check_fields
+    cron = expand(expression, tokens)
 
     explicit = zone is not None
     if zone is None:

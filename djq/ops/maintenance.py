@@ -28,7 +28,9 @@ class PruneResult:
         return self.finished + self.failed + self.recurring_executions
 
 
-def _delete_in_batches(queryset, *, database: str, batch_size: int, budget: list[int], dry_run: bool) -> tuple[int, bool]:
+def _delete_in_batches(
+    queryset, *, database: str, batch_size: int, budget: list[int], dry_run: bool
+) -> tuple[int, bool]:
     """Delete rows of ``queryset`` by id, ``batch_size`` at a time, while ``budget[0]`` batches remain."""
     deleted = 0
     while budget[0] > 0:

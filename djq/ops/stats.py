@@ -39,7 +39,8 @@ def snapshot(backend_alias: str) -> Snapshot:
               for state in ("ready", "scheduled", "claimed", "blocked", "failed")}
     recent = dict(
         Job.objects.using(db)
-        .filter(backend_alias=backend_alias, state__in=("finished", "failed"), finished_at__gte=now - timedelta(minutes=1))
+        .filter(backend_alias=backend_alias, state__in=("finished", "failed"),
+                finished_at__gte=now - timedelta(minutes=1))
         .values("state").annotate(n=Count("id")).order_by().values_list("state", "n")
     )
     return Snapshot(

@@ -307,7 +307,8 @@ class Dialect:
                     # row exists and the loop takes the update path.
                     with transaction.atomic(using=self.database):
                         cursor.execute(
-                            "INSERT INTO djq_semaphore (concurrency_key, value, slot_limit, expires_at, created_at, updated_at)"
+                            "INSERT INTO djq_semaphore"
+                            " (concurrency_key, value, slot_limit, expires_at, created_at, updated_at)"
                             " VALUES (%s, %s, %s, %s, %s, %s)",
                             [key, limit - 1, limit, expires, self.dt(now), self.dt(now)],
                         )
@@ -331,7 +332,8 @@ class Dialect:
                 return None
             cursor.execute(
                 "SELECT id, backend_alias, queue_name, concurrency_duration FROM djq_job"
-                f" WHERE state = 'blocked' AND concurrency_key = %s ORDER BY priority DESC, id LIMIT 1{self.lock_clause()}",
+                " WHERE state = 'blocked' AND concurrency_key = %s"
+                f" ORDER BY priority DESC, id LIMIT 1{self.lock_clause()}",
                 [key],
             )
             row = cursor.fetchone()
