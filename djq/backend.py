@@ -179,11 +179,13 @@ class DjqBackend(BaseTaskBackend):
     def get_result(self, result_id: str) -> TaskResult:
         from .models import Job
 
-        try:
-            job_id = int(str(result_id))
-        except ValueError:
-            raise TaskResultDoesNotExist(result_id) from None
-        if job_id <= 0 or job_id >= 2**63:
+        text = str(result_id)
+        # Only the form enqueue issues: int() would also take " 12", "+12",
+        # "012", "1_2" and non-ASCII digits, and answer for another id.
+        if not (text.isascii() and text.isdigit()) or text[0] == "0":
+            raise TaskResultDoesNotExist(result_id)
+        job_id = int(text)
+        if job_id >= 2**63:
             raise TaskResultDoesNotExist(result_id)
         job = (
             Job.objects.using(self.database)

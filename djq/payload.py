@@ -16,7 +16,7 @@ def _problem(value: Any, path: str) -> str | None:
     kind = type(value)
     if value is None or kind is str or kind is bool or kind is int:
         return None
-    if kind is float:
+    if isinstance(value, float):  # subclasses too: numpy.float64 can be nan
         return None if math.isfinite(value) else f"{path}: {value!r} is not a finite number"
     if isinstance(value, dict):
         for key, item in value.items():

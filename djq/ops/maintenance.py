@@ -37,10 +37,13 @@ def _delete_in_batches(
         ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:batch_size])
         if not ids:
             return deleted, False
-        budget[0] -= 1
         if dry_run:
-            # Count what would go without deleting; the count is capped by the budget.
-            return deleted + queryset.count(), False
+            # Count what a real run would delete: whole batches while the budget lasts.
+            total = queryset.count()
+            would = min(total, budget[0] * batch_size)
+            budget[0] -= -(-would // batch_size)
+            return would, total > would
+        budget[0] -= 1
         with transaction.atomic(using=database):
             deleted += queryset.model.objects.using(database).filter(pk__in=ids).delete()[0]
         if len(ids) < batch_size:

@@ -10,6 +10,7 @@ from django.db.models import Count, Min
 from django.utils import timezone
 
 from ..db.sql import dialect_for
+from ..exceptions import QueueNotFound
 from ..models import Job, Pause
 from .results import BulkResult, Change
 
@@ -69,6 +70,20 @@ def list_queues(backend_alias: str, names: list[str] | None = None) -> list[Queu
 
 def get_queue(backend_alias: str, name: str) -> QueueRow:
     return list_queues(backend_alias, [name])[0]
+
+
+def find_queue(backend_alias: str, name: str) -> QueueRow:
+    """The queue ``name``; ``QueueNotFound`` unless QUEUES names it, it holds a job (any state) or is paused."""
+    from ..config import get_config
+
+    cfg = get_config(backend_alias)
+    db = cfg.database_alias
+    known = (name in cfg.queues
+             or Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name).exists()
+             or Pause.objects.using(db).filter(backend_alias=backend_alias, queue_name=name).exists())
+    if not known:
+        raise QueueNotFound(f"no queue {name!r} in backend {backend_alias!r}; list them with `djq queues list`")
+    return get_queue(backend_alias, name)
 
 
 def size(backend_alias: str, name: str) -> int:

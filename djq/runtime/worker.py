@@ -129,19 +129,29 @@ class Worker(Runner):
             return max(self.worker.polling_interval, LISTENING_POLL_INTERVAL)
         return self.worker.polling_interval
 
+    def wants_more(self) -> bool:
+        """Claim only when some thread would otherwise go idle.
+
+        With a prefetch multiplier above 1 this refills a whole prefetch
+        batch at once instead of one job per finished job, which is what
+        keeps claims (and their commits) to one per batch under load.
+        """
+        inflight = len(self.inflight)
+        return inflight < self.capacity and inflight <= self.worker.threads
+
     def main(self) -> None:
         self._start_threads()
         more = True  # the last claim filled up: there may be more right away
         next_poll = 0.0
         while not self.stopping.is_set():
             try:
-                self.flush()
-                free = self.capacity - len(self.inflight)
-                now = time.monotonic()
-                if free > 0 and (more or self._notified or now >= next_poll):
+                limit = 0
+                if self.wants_more() and (more or self._notified or time.monotonic() >= next_poll):
                     self._notified = False
-                    claimed = self.claim(free)
-                    more = len(claimed) == free
+                    limit = self.capacity - len(self.inflight)
+                claimed = self.cycle(limit)
+                if limit:
+                    more = len(claimed) == limit
                     next_poll = time.monotonic() + self.poll_interval()
                 self.heartbeat_if_due()
                 self.outage_over()
@@ -149,38 +159,36 @@ class Worker(Runner):
                 self.outage(exc)
                 self._recover_unknown_claims()
                 continue
-            free = self.capacity - len(self.inflight)
-            if free > 0 and more:
-                continue
-            if self._has_done():
+            if self._has_done() or (more and self.wants_more()):
                 continue
             wait = self.seconds_to_heartbeat()
-            if free > 0:
+            if self.wants_more():
                 wait = min(wait, max(0.0, next_poll - time.monotonic()))
             self.sleep(wait)
-
-    def claim(self, limit: int) -> list[ClaimedJob]:
-        claimed = self.dialect.claim(
-            self.config.alias, self.selectors, limit,
-            process_id=self.process_id, worker_id=self.worker_id, now=timezone.now(),
-        )
-        for job in claimed:
-            self.inflight[job.id] = job
-            self.jobs.put(job)
-        return claimed
 
     def _has_done(self) -> bool:
         with self._done_lock:
             return bool(self._done)
 
-    def flush(self) -> None:
-        """Record every finished attempt in one round trip."""
+    def cycle(self, limit: int) -> list[ClaimedJob]:
+        """One round trip (where the vendor allows): record finished attempts and claim up to ``limit``."""
         with self._done_lock:
             batch, self._done = self._done, []
-        if not batch:
-            return
+        claimed: list[ClaimedJob] = []
         try:
-            self._write(batch)
+            if limit and self._plain(batch):
+                changed, claimed = self.dialect.finish_and_claim(
+                    self.process_id, [a.outcome for a in batch], self.config.alias, self.selectors, limit,
+                    worker_id=self.worker_id, now=timezone.now(),
+                )
+                self._check_written(changed, batch)
+            else:
+                if batch:
+                    self._write(batch)
+                if limit:
+                    claimed = self.dialect.claim(self.config.alias, self.selectors, limit,
+                                                 process_id=self.process_id, worker_id=self.worker_id,
+                                                 now=timezone.now())
         except BaseException:
             with self._done_lock:
                 self._done[:0] = batch  # keep them for the next try
@@ -189,6 +197,21 @@ class Worker(Runner):
             self.inflight.pop(attempt.outcome.id, None)
             if attempt.terminal and attempt.result is not None:
                 self._announce.put(attempt.result)
+        for job in claimed:
+            self.inflight[job.id] = job
+            self.jobs.put(job)
+        return claimed
+
+    def flush(self) -> None:
+        """Record every finished attempt, claiming nothing."""
+        self.cycle(0)
+
+    def _plain(self, batch: list[Attempt]) -> bool:
+        """Whether a batch is a plain UPDATE: no slots to release, no rows to delete."""
+        return not any(
+            a.outcome.concurrency_key or (a.outcome.state == "finished" and not self.config.preserve_finished_jobs)
+            for a in batch
+        )
 
     def _write(self, batch: list[Attempt]) -> None:
         outcomes = [a.outcome for a in batch]
@@ -198,20 +221,19 @@ class Worker(Runner):
             deleted = [o for o in outcomes if o.state == "finished"]
             outcomes = [o for o in outcomes if o.state != "finished"]
         keys = [o.concurrency_key for o in [*outcomes, *deleted] if o.concurrency_key]
-        if not keys and not (deleted and outcomes):
-            changed = self.dialect.finish(self.process_id, outcomes) if outcomes else 0
+        woken = set()
+        with self.dialect.write_transaction():
+            changed = self.dialect.finish(self.process_id, outcomes)
             changed += self.dialect.delete_claimed(self.process_id, [o.id for o in deleted])
-        else:
-            woken = set()
-            with self.dialect.write_transaction():
-                changed = self.dialect.finish(self.process_id, outcomes)
-                changed += self.dialect.delete_claimed(self.process_id, [o.id for o in deleted])
-                for key in keys:
-                    freed = self.dialect.release_slot(key, now)
-                    if freed:
-                        woken.add(freed)
-            for alias, queue_name in woken:
-                self.dialect.notify(alias, [queue_name])
+            for key in keys:
+                freed = self.dialect.release_slot(key, now)
+                if freed:
+                    woken.add(freed)
+        for alias, queue_name in woken:
+            self.dialect.notify(alias, [queue_name])
+        self._check_written(changed, batch)
+
+    def _check_written(self, changed: int, batch: list[Attempt]) -> None:
         if changed != len(batch):
             logger.warning("%s: %d of %d finished jobs were no longer held by this worker",
                            self.name, len(batch) - changed, len(batch))

@@ -8,6 +8,7 @@ import typer
 
 from ..context import print_json, state
 from ..parsing import json_value, moment
+from .base import command
 
 
 def enqueue(
@@ -51,4 +52,4 @@ def enqueue(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("enqueue", rich_help_panel="Operate")(enqueue)
+    command(app, "enqueue", enqueue, panel="Operate")

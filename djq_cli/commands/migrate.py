@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ..context import state
+from .base import command
 
 
 def migrate(ctx: typer.Context) -> None:
@@ -33,4 +34,4 @@ def migrate(ctx: typer.Context) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("migrate", rich_help_panel="Maintain")(migrate)
+    command(app, "migrate", migrate, panel="Maintain")

@@ -52,8 +52,12 @@ def selector_clause(selector: str) -> tuple[str, list[Any]]:
     if selector == "*":
         return "", []
     if selector.endswith("*"):
-        prefix = selector[:-1].replace("!", "!!").replace("%", "!%").replace("_", "!_")
-        return " AND queue_name LIKE %s ESCAPE '!'", [prefix + "%"]
+        prefix = selector[:-1]
+        pattern = prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        # SQLite's LIKE ignores case; the substr() test keeps "email*" off "Email".
+        return " AND queue_name LIKE %s ESCAPE '!' AND substr(queue_name, 1, %s) = %s", [
+            pattern + "%", len(prefix), prefix,
+        ]
     return " AND queue_name = %s", [selector]
 
 
@@ -195,6 +199,22 @@ class Dialect:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         return sort_claimed(selectors, rows)
+
+    def finish_and_claim(
+        self,
+        process_id: int,
+        outcomes: Sequence[Outcome],
+        backend_alias: str,
+        selectors: Sequence[str],
+        limit: int,
+        *,
+        worker_id: str,
+        now: datetime,
+    ) -> tuple[int, list[ClaimedJob]]:
+        """Record finished attempts and claim more; vendors that can do both in one round trip do."""
+        changed = self.finish(process_id, outcomes)
+        return changed, self.claim(backend_alias, selectors, limit, process_id=process_id, worker_id=worker_id,
+                                   now=now)
 
     # -- finish ---------------------------------------------------------------
 

@@ -1,0 +1,390 @@
+"""The measurements, run inside a child process after ``django.setup()``.
+
+Each function takes the ``Ctx`` of one (system, scenario) measurement and
+returns a flat-ish dict; ``value`` is the headline figure.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import pyspy
+from .pg import Observer, Server, count_logged_statements, wait_for_backends_to_exit
+from .runtime import Runtime, client_ports_by_process
+from .stats import ms_summary, rnd
+from .systems import System
+
+TX_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "START")
+
+
+@dataclass
+class Ctx:
+    system: System
+    server: Server
+    spec: dict
+    workdir: Path
+    manage: Path
+    env: dict  # environment of runtime processes
+    stamps: Path
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def dbname(self) -> str:
+        return self.server.dbname(self.system.name)
+
+    def runtime(self) -> Runtime:
+        cmd = self.system.runtime_command(sys.executable, str(self.manage))
+        return Runtime(cmd, env=self.env, cwd=self.workdir, log=self.workdir / "runtime.log")
+
+    def observer(self) -> Observer:
+        return Observer(self.server, self.system.name)
+
+    def db(self):
+        """A fresh observer connection to the system's database (for counts)."""
+        return self.server.connect(self.dbname)
+
+    @property
+    def tasks(self):
+        from benchproj import tasks
+
+        return tasks
+
+    @property
+    def backend(self):
+        from django.tasks import task_backends
+
+        return task_backends["default"]
+
+    def spy_path(self, what: str) -> Path | None:
+        base = self.spec.get("py_spy")
+        if not base:
+            return None
+        topo = f"{self.spec['processes']}x{self.spec['threads']}"
+        return Path(base) / f"{what}-{self.system.name}-{topo}-rep{self.spec.get('rep', 0)}.txt"
+
+
+def scalar(conn, sql: str):
+    return conn.execute(sql).fetchone()[0]
+
+
+def close_django_connections() -> None:
+    from django.db import connections
+
+    connections.close_all()
+
+
+@contextmanager
+def profile_self(ctx: Ctx, what: str):
+    """py-spy on this very process (client-side cost of enqueue)."""
+    out = ctx.spy_path(what)
+    if out is None:
+        yield
+        return
+    spy = pyspy.start(os.getpid(), out, subprocesses=False, gil=ctx.spec.get("py_spy_gil", False))
+    time.sleep(0.5)  # let py-spy attach before the timed part
+    try:
+        yield
+    finally:
+        pyspy.finish(spy)
+        ctx.notes.append(f"py-spy profile: {out}")
+
+
+def is_internal(query: str) -> bool:
+    """Referential-integrity checks: Django's FKs are DEFERRABLE INITIALLY DEFERRED, so their
+    checks run at COMMIT at the top level and pg_stat_statements lists them; no client sent them."""
+    return "FROM ONLY" in query and "FOR KEY SHARE OF" in query
+
+
+def statements_per(observer: Observer, count: int) -> dict:
+    stmts = observer.statements()
+    total = sum(s["calls"] for s in stmts)
+    internal = sum(s["calls"] for s in stmts if is_internal(s["query"]))
+    tx = sum(s["calls"] for s in stmts if s["query"].split(" ", 1)[0].upper() in TX_CONTROL)
+    return {
+        "statements_per_job": rnd(total / count, 3),
+        "client_statements_per_job": rnd((total - internal) / count, 3),
+        "statements_per_job_no_tx": rnd((total - internal - tx) / count, 3),
+        "fk_checks_per_job": rnd(internal / count, 3),
+        "server_ms_per_job": rnd(sum(s["total_ms"] for s in stmts) / count, 4),
+        "top_statements": [
+            {"per_job": rnd(s["calls"] / count, 3), "mean_ms": rnd(s["total_ms"] / s["calls"], 4),
+             "query": s["query"][:240]}
+            for s in stmts[:12]
+        ],
+    }
+
+
+# -- enqueue -------------------------------------------------------------------------
+
+
+def enqueue_single(ctx: Ctx) -> dict:
+    n = ctx.spec["n"]
+    noop = ctx.tasks.noop
+    for k in range(20):  # connection, imports, statement caches
+        noop.enqueue(i=-1 - k)
+    obs = ctx.observer()
+    obs.reset_statements()
+    durations = []
+    with profile_self(ctx, "enqueue_single"):
+        t0 = time.perf_counter()
+        for i in range(n):
+            t = time.perf_counter()
+            noop.enqueue(i=i)
+            durations.append(time.perf_counter() - t)
+        elapsed = time.perf_counter() - t0
+    stmts = statements_per(obs, n)
+    obs.close()
+    calls = ms_summary(durations, "call_")
+    return {
+        "value": rnd(n / elapsed, 1), "jobs_per_s": rnd(n / elapsed, 1), "elapsed_s": rnd(elapsed, 3),
+        **{k: calls[k] for k in ("call_p50_ms", "call_p99_ms", "call_mean_ms")},
+        "statements_per_call": stmts["client_statements_per_job"], "top_statements": stmts["top_statements"][:6],
+    }
+
+
+def enqueue_bulk(ctx: Ctx) -> dict:
+    n = ctx.spec["n"]
+    noop = ctx.tasks.noop
+    backend = ctx.backend
+    backend.enqueue_all([(noop, (), {"i": -1 - k}) for k in range(20)])  # warm-up
+    calls = [(noop, (), {"i": i}) for i in range(n)]
+    obs = ctx.observer()
+    obs.reset_statements()
+    with profile_self(ctx, "enqueue_bulk"):
+        t0 = time.perf_counter()
+        results = backend.enqueue_all(calls)
+        elapsed = time.perf_counter() - t0
+    if len(results) != n:
+        raise RuntimeError(f"enqueue_all returned {len(results)} results for {n} calls")
+    stmts = statements_per(obs, 1)
+    obs.close()
+    return {"value": rnd(n / elapsed, 1), "jobs_per_s": rnd(n / elapsed, 1), "elapsed_s": rnd(elapsed, 3),
+            "statements": stmts["client_statements_per_job"], "top_statements": stmts["top_statements"][:6]}
+
+
+# -- drain -----------------------------------------------------------------------------
+
+
+def drain(ctx: Ctx) -> dict:
+    n, poll, timeout = ctx.spec["n"], ctx.spec["poll"], ctx.spec["timeout"]
+    noop = ctx.tasks.noop
+    t0 = time.perf_counter()
+    ctx.backend.enqueue_all([(noop, (), {"i": i}) for i in range(n)])
+    pre_enqueue_s = time.perf_counter() - t0
+    close_django_connections()  # the measuring process keeps no connection open in the database
+
+    obs = ctx.observer()
+    wait_for_backends_to_exit(obs)
+    obs.reset_statements()
+    xacts_before = obs.xact_commit()
+    conn = ctx.db()
+    polls = 0
+    if scalar(conn, ctx.system.done_sql) != 0:
+        raise RuntimeError("jobs finished before the runtime started: is a stale runtime running?")
+    polls += 1
+    first_seen = last_seen = None
+    spy_out = ctx.spy_path("drain")
+    with ctx.runtime() as rt:
+        spy = pyspy.start(rt.pid, spy_out, gil=ctx.spec.get("py_spy_gil", False)) if spy_out else None
+        while True:
+            done = scalar(conn, ctx.system.done_sql)
+            polls += 1
+            now = time.time()
+            if done and first_seen is None:
+                first_seen = now
+            if done >= n:
+                last_seen = now
+                break
+            if now - rt.spawned_at > timeout:
+                raise TimeoutError(f"drain timed out after {timeout}s with {done}/{n} done")
+            rt.check()
+            time.sleep(poll)
+        stop = rt.stop()
+        if spy:
+            pyspy.finish(spy)
+            ctx.notes.append(f"py-spy profile: {spy_out}")
+    conn.close()
+    wait_for_backends_to_exit(obs)
+    xacts = obs.xact_commit() - xacts_before - polls - 1  # our polls, and our connection's own
+    stmts = statements_per(obs, n)
+    obs.close()
+
+    with ctx.db() as conn:
+        first, last = conn.execute(ctx.system.span_sql).fetchone()
+        failed = scalar(conn, ctx.system.failed_sql)
+    first_t, last_t = first.timestamp(), last.timestamp()
+    steady = (n - 1) / (last_t - first_t) if last_t > first_t else None
+    return {
+        "value": rnd(steady, 1),
+        "jobs_per_s_steady": rnd(steady, 1),
+        "jobs_per_s_wall": rnd(n / (last_t - rt.spawned_at), 1),
+        "startup_s": rnd(first_t - rt.spawned_at, 3),
+        "drain_s": rnd(last_t - first_t, 3),
+        # the same from the harness's polls (0.2 s resolution), as a cross-check
+        "observed_wall_jobs_per_s": rnd(n / (last_seen - rt.spawned_at), 1),
+        "observed_first_s": rnd(first_seen - rt.spawned_at, 3),
+        "pre_enqueue_s": rnd(pre_enqueue_s, 3),
+        "failed": failed,
+        "xacts_per_job": rnd(xacts / n, 3),
+        **stmts,
+        "polls": polls,
+        "runtime_log_bytes": rt.log_bytes(),
+        **stop,
+    }
+
+
+# -- pickup latency ----------------------------------------------------------------------
+
+
+def read_stamps(path: Path) -> dict[int, float]:
+    out: dict[int, float] = {}
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return out
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            out.setdefault(int(parts[0]), float(parts[1]))
+    return out
+
+
+def wait_for_stamps(path: Path, wanted: set[int], rt: Runtime, timeout: float) -> dict[int, float]:
+    deadline = time.monotonic() + timeout
+    while True:
+        stamps = read_stamps(path)
+        if wanted <= stamps.keys():
+            return stamps
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(wanted - stamps.keys())} of {len(wanted)} jobs never started")
+        rt.check()
+        time.sleep(0.05)
+
+
+def latency(ctx: Ctx) -> dict:
+    m, spacing = ctx.spec["m"], ctx.spec["spacing_ms"] / 1000.0
+    stamp = ctx.tasks.stamp
+    with ctx.runtime() as rt:
+        warm = [-1 - k for k in range(3)]
+        for i in warm:
+            stamp.enqueue(i=i)
+        wait_for_stamps(ctx.stamps, set(warm), rt, 90)
+        time.sleep(1.0)  # idle again
+        before: dict[int, float] = {}
+        call_s: list[float] = []
+        due = time.perf_counter()
+        for i in range(m):
+            due += spacing
+            t_wall, t = time.time(), time.perf_counter()
+            stamp.enqueue(i=i)
+            call_s.append(time.perf_counter() - t)
+            before[i] = t_wall
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+        stamps = wait_for_stamps(ctx.stamps, set(range(m)), rt, 60)
+        stop = rt.stop()
+    lat = [stamps[i] - before[i] for i in range(m)]
+    summary = ms_summary(lat)
+    return {
+        "value": summary["p50_ms"], **summary,
+        **{k: v for k, v in ms_summary([lat[i] - call_s[i] for i in range(m)], "after_return_").items()
+           if k in ("after_return_p50_ms", "after_return_p99_ms")},
+        "enqueue_call_p50_ms": ms_summary(call_s)["p50_ms"],
+        "runtime_log_bytes": rt.log_bytes(), **stop,
+    }
+
+
+# -- idle cost ----------------------------------------------------------------------------
+
+
+def _runtime_processes(ctx: Ctx) -> dict[int, str]:
+    with ctx.db() as conn:
+        return {pid: kind.lower() for pid, kind in conn.execute(ctx.system.processes_sql).fetchall()}
+
+
+def idle(ctx: Ctx) -> dict:
+    settle, window = ctx.spec["settle"], ctx.spec["window"]
+    want_workers = ctx.spec["processes"]
+    close_django_connections()
+    obs = ctx.observer()
+    obs.log_statements(True)
+    try:
+        with ctx.runtime() as rt:
+            deadline = time.monotonic() + 60
+            while True:  # up: every worker process has registered
+                kinds = _runtime_processes(ctx)
+                if sum(1 for k in kinds.values() if k == "worker") >= want_workers:
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"runtime not up after 60 s: {kinds}")
+                rt.check()
+                time.sleep(0.2)
+            time.sleep(settle)
+            backends = obs.backends()
+            log0 = obs.log_size()
+            calls0, xacts0, t0 = obs.statement_calls(), obs.xact_commit(), time.monotonic()
+            time.sleep(window)
+            calls1, xacts1, t1 = obs.statement_calls(), obs.xact_commit(), time.monotonic()
+            log1 = obs.log_size()
+            backends.update(obs.backends())
+            owners = client_ports_by_process(rt.pid, ctx.server.port)
+            kinds = _runtime_processes(ctx)
+            kinds.setdefault(rt.pid, "supervisor")
+            stop = rt.stop()
+    finally:
+        obs.log_statements(False)
+    elapsed = t1 - t0
+    result = {
+        "value": rnd((calls1 - calls0) / elapsed, 2),
+        "statements_per_s": rnd((calls1 - calls0) / elapsed, 2),
+        # pending statistics of idle backends are flushed late: an estimate only
+        "xacts_per_s_approx": rnd((xacts1 - xacts0) / elapsed, 2),
+        "window_s": rnd(elapsed, 2),
+        "connections": len(backends),
+        **stop,
+    }
+    if log0 is None or log1 is None:
+        ctx.notes.append("no server log readable: per-process breakdown skipped")
+        result["per_worker_process_per_s"] = rnd(result["statements_per_s"] / want_workers, 2)
+        result["per_worker_basis"] = "total / worker processes"
+        obs.close()
+        return result
+    per_pid, per_text = count_logged_statements(obs.read_log(log0, log1), ctx.dbname)
+    obs.close()
+    by_kind: dict[str, float] = {}
+    processes_of_kind: dict[str, set[int]] = {}
+    for backend_pid, count in per_pid.items():
+        port = backends.get(backend_pid)
+        os_pid = owners.get(port) if port is not None else None
+        kind = kinds.get(os_pid, "unattributed") if os_pid is not None else "unattributed"
+        by_kind[kind] = by_kind.get(kind, 0) + count
+        if os_pid is not None:
+            processes_of_kind.setdefault(kind, set()).add(os_pid)
+    for os_pid, kind in kinds.items():
+        processes_of_kind.setdefault(kind, set()).add(os_pid)
+    workers = len(processes_of_kind.get("worker", ())) or want_workers
+    result.update({
+        "logged_statements_per_s": rnd(sum(per_pid.values()) / elapsed, 2),
+        "per_kind_per_s": {k: rnd(v / elapsed, 2) for k, v in sorted(by_kind.items())},
+        "processes": {k: len(v) for k, v in sorted(processes_of_kind.items())},
+        "per_worker_process_per_s": rnd(by_kind.get("worker", 0) / elapsed / workers, 2),
+        "per_worker_basis": "server log, connections mapped to worker processes",
+        "top_statements_per_s": {k: rnd(v / elapsed, 2) for k, v in
+                                 sorted(per_text.items(), key=lambda kv: -kv[1])[:8]},
+    })
+    return result
+
+
+SCENARIOS = {
+    "enqueue_single": enqueue_single,
+    "enqueue_bulk": enqueue_bulk,
+    "drain": drain,
+    "latency": latency,
+    "idle": idle,
+}

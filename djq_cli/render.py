@@ -1,0 +1,105 @@
+"""Shapes of output the commands share, beyond the listings of ``State.output``.
+
+- ``detail``: one object (``show`` commands): aligned fields on a terminal,
+  ``field<TAB>value`` lines when piped, the object itself with ``--json``.
+- ``bulk``: what a bulk verb did, as ``{matched, changed, skipped, dry_run,
+  ids}`` with ``--json``, else one summary line on stderr.
+- ``changes``: idempotent verbs ("paused default", "default is already paused").
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from .commands.base import say
+from .context import State, _human, _plain, print_json, to_jsonable
+
+
+def on_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def seconds(value: float | None) -> str:
+    from .humanize_time import duration
+
+    return duration(value)
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, (list, dict)):
+        return _json(value)
+    if isinstance(value, datetime):
+        return f"{value.isoformat(sep=' ', timespec='seconds')} ({_human(value)})"
+    return _human(value)
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(to_jsonable(value), sort_keys=True)
+
+
+def detail(st: State, document: Any, fields: Sequence[tuple[str, Any]], *, title: str | None = None,
+           sections: Sequence[tuple[str, Sequence[tuple[str, str]], Sequence[Sequence[Any]]]] = ()) -> None:
+    """Print one object. ``sections`` are (title, columns, rows) tables shown below the fields."""
+    if st.json:
+        print_json(document)
+        return
+    if not on_terminal():
+        for name, value in fields:
+            text = _json(value) if isinstance(value, (list, dict)) else _plain(value)
+            sys.stdout.write(f"{name}\t{text}\n")
+        for heading, columns, rows in sections:
+            key = heading.lower().replace(" ", "_")
+            for row in rows:
+                sys.stdout.write("\t".join([key, *(_plain(v) for v in row)]) + "\n")
+        return
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for name, value in fields:
+        grid.add_row(name.replace("_", " "), _when(value))
+    if title:
+        st.console.print(title, style="bold", markup=False, highlight=False)
+    st.console.print(grid)
+    for heading, columns, rows in sections:
+        table = Table(title=heading, title_justify="left", header_style="bold", show_edge=False, pad_edge=False)
+        for _, label in columns:
+            table.add_column(label, overflow="fold")
+        for row in rows:
+            table.add_row(*(_human(v) for v in row))
+        st.console.print()
+        st.console.print(table)
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    return f"{n} {word if n == 1 else words or word + 's'}"
+
+
+def bulk(st: State, result: Any, *, verb: str, past: str, noun: str = "job") -> None:
+    """Report a ``BulkResult``: the JSON document, or one summary line on stderr."""
+    if st.json:
+        print_json(result)
+        return
+    reasons = ", ".join(f"{why}: {n}" for why, n in sorted(result.reasons.items()))
+    counts = f"matched {result.matched}, changed {result.changed}, skipped {result.skipped}"
+    if reasons:
+        counts += f" ({reasons})"
+    if result.dry_run:
+        say(f"dry run: would {verb} {plural(result.matched, noun)}; {counts}")
+    else:
+        say(f"{past} {plural(result.changed, noun)}; {counts}")
+
+
+def changes(st: State, items: Sequence[Any]) -> None:
+    """Report idempotent verbs: a JSON list of {name, changed, message}, else one line each on stderr."""
+    if st.json:
+        print_json([to_jsonable(c) for c in items])
+        return
+    for change in items:
+        say(change.message)
