@@ -62,6 +62,19 @@ def _progress(r: dict) -> str:
     return " ".join(f"{k}={r.get(k)}" for k in keys) + f" load={r.get('loadavg')}"
 
 
+def source_state() -> str:
+    """The djq checkout being measured: commit, and how many djq files differ from it."""
+    repo = HERE.parent
+    try:
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "djq", "djq_cli"],
+                               capture_output=True, text=True, check=True).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{repo} at {head}" + (f" + {len(dirty)} uncommitted changes in djq/, djq_cli/" if dirty else "")
+
+
 class Session:
     """One command's runs: the JSON lines file, and the printed summary at the end."""
 
@@ -74,6 +87,7 @@ class Session:
         self.jsonl = Path(args.out) if args.out else results_dir / f"{command}-{stamp}.jsonl"
         self.summary = results_dir / f"{command}-{stamp}.summary.txt"
         self.command = command
+        self.source = source_state()
 
     def base_spec(self) -> dict:
         a = self.args
@@ -102,6 +116,7 @@ class Session:
         text = report.full_report(self.results)
         header = (f"djq benchmarks: {self.command}  ({time.strftime('%Y-%m-%d %H:%M:%S')}, "
                   f"{os.cpu_count()} cpus, db {self.args.db}, CONN_MAX_AGE={self.args.conn_max_age})\n"
+                  f"djq source: {self.source}\n"
                   f"command: {' '.join(sys.argv)}\nresult lines: {self.jsonl}")
         full = header + "\n" + text + "\n"
         self.summary.write_text(full)
@@ -130,7 +145,8 @@ def plan_drain(a) -> list[dict]:
 
 def plan_latency(a) -> list[dict]:
     p, w = topology(a.topology)
-    return [{"scenario": "latency", "m": a.m, "spacing_ms": a.spacing_ms, "processes": p, "threads": w}]
+    return [{"scenario": "latency", "m": a.m, "spacing_ms": a.spacing_ms, "processes": p, "threads": w,
+             "options": {"listen_notify": True}}]
 
 
 def plan_idle(a) -> list[dict]:

@@ -54,8 +54,22 @@ def _short(frame: str) -> str:
     return f"{m.group('func')} ({path.rsplit('/', 2)[-2] + '/' if '/' in path else ''}{path.rsplit('/', 1)[-1]})"
 
 
+def kinds_file(profile: Path) -> Path:
+    return profile.with_name(profile.stem + ".kinds.json")
+
+
 def top(path: Path, limit: int = 25, process_filter: str | None = None) -> str:
-    """Self and inclusive sample shares per function, per sampled process."""
+    """Self and inclusive sample shares per function, per sampled process.
+
+    Forked children keep their parent's command line in py-spy's labels, so
+    the process kinds recorded during the run (``<profile>.kinds.json``, pid ->
+    kind) name them when present.
+    """
+    import json
+
+    kinds = {}
+    if kinds_file(path).exists():
+        kinds = {int(k): v for k, v in json.loads(kinds_file(path).read_text()).items()}
     per_process: dict[str, tuple[Counter, Counter, list[int]]] = {}
     for line in path.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
@@ -63,8 +77,11 @@ def top(path: Path, limit: int = 25, process_filter: str | None = None) -> str:
             continue
         frames = stack.split(";")
         process = "all"
-        if frames and frames[0].startswith("process "):
+        while frames and frames[0].startswith("process "):
             process, frames = frames[0], frames[1:]
+        m = re.match(r"process (\d+):", process)
+        if m and int(m.group(1)) in kinds:
+            process = f"{kinds[int(m.group(1))]} (pid {m.group(1)})"
         if frames and frames[0].startswith("thread "):
             frames = frames[1:]
         if process_filter and process_filter not in process:

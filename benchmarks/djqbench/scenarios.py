@@ -6,6 +6,7 @@ returns a flat-ish dict; ``value`` is the headline figure.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -197,6 +198,10 @@ def drain(ctx: Ctx) -> dict:
             now = time.time()
             if done and first_seen is None:
                 first_seen = now
+                if spy:  # name the sampled processes: pid -> kind, while they are all up
+                    kinds = {pid: kind for pid, kind in conn.execute(ctx.system.processes_sql).fetchall()}
+                    polls += 1
+                    pyspy.kinds_file(spy_out).write_text(json.dumps(kinds))
             if done >= n:
                 last_seen = now
                 break

@@ -151,9 +151,9 @@ class Supervisor:
                     hostname=self.hostname, pid=os.getpid(), metadata={"mode": self.config.mode},
                 )
         if now - self._last_prune >= min(PRUNE_INTERVAL, self.config.process_alive_threshold):
-            self._last_prune = now
-            processes.prune_stale(self.database, self.config.alias,
-                                  threshold=self.config.process_alive_threshold, exclude=self.process_id)
+            # Not only at start: a runner that claimed under a row pruned
+            # meanwhile (say, right after an outage) leaves claims with no row.
+            self.recover()
 
     def finish(self) -> None:
         self.hook("stop")

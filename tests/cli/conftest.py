@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import select
 import struct
 import subprocess
@@ -26,6 +27,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 ROOT = Path(__file__).resolve().parents[2]
 DJQ = ROOT / ".venv" / "bin" / "djq"
 DJANGO_ADMIN = ROOT / ".venv" / "bin" / "django-admin"
@@ -45,7 +47,12 @@ def invoke(args: Sequence[str], *, input: str | None = None) -> Run:
     result = CliRunner().invoke(app, list(args), input=input, obj=State(django_ready=True))
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
-    return Run(result.exit_code, result.stdout, result.stderr)
+    return Run(result.exit_code, plain(result.stdout), plain(result.stderr))
+
+
+def plain(text: str) -> str:
+    """Text without ANSI styles (Rich emits bold even under NO_COLOR)."""
+    return ANSI.sub("", text)
 
 
 @pytest.fixture
@@ -74,7 +81,8 @@ def terminal(monkeypatch):
 def enqueue(alias: str, task=None, *args, queue: str = "default", **kwargs) -> int:
     from tests import tasks
 
-    task = task or tasks.add
+    if task is None:
+        task, args = tasks.add, args or (1, 2)
     return int(task.using(backend=alias, queue_name=queue).enqueue(*args, **kwargs).id)
 
 
@@ -172,5 +180,5 @@ def run_in_pty(*args: str, env: dict | None = None, answer: str | None = None, t
         if proc.poll() is None:
             proc.kill()
         os.close(master)
-    text = b"".join(chunks).decode(errors="replace").replace("\r\n", "\n")
+    text = plain(b"".join(chunks).decode(errors="replace").replace("\r\n", "\n"))
     return Run(proc.returncode, text, "")

@@ -15,7 +15,6 @@ from django.utils import timezone
 from djq.backend import DjqBackend
 from djq.exceptions import EnqueueError
 from djq.execution import execute
-from djq.models import Job
 from tests import tasks
 from tests.engine import tasks_extra
 from tests.engine.conftest import djq_entry, later
@@ -188,7 +187,7 @@ def test_context_task_sees_its_result(alias, backend, run_claimed):
 
 def test_context_attempt_counts_retries(alias, backend, worker, jobs):
     result = tasks_extra.flaky_with_context.using(backend=alias).enqueue(3)
-    for attempt in (1, 2):
+    for _ in range(2):
         [done] = worker.run()
         assert done.outcome.state == "scheduled", done.outcome
         row = jobs(result.id)

@@ -187,7 +187,7 @@ def test_concurrent_claimers_never_share_a_job(alias, backend, skip_locked):
                         cursor.execute("SELECT COUNT(*) FROM djq_job WHERE state = 'ready'")
                         if cursor.fetchone()[0] == 0:
                             return
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:  # reported by the main thread
             failures.append(exc)
         finally:
             connections[alias].close()

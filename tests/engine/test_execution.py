@@ -22,7 +22,7 @@ def test_non_json_return_value_fails_the_job(alias, backend, run_claimed, jobs):
     assert error.exception_class is ResultSerializationError
     assert "not JSON" in error.traceback
     with pytest.raises(ValueError, match="Task failed"):
-        fetched.return_value
+        _ = fetched.return_value
 
 
 def test_successful_job_keeps_its_history(alias, backend, worker, jobs):
@@ -61,7 +61,7 @@ def test_failed_job_keeps_its_history_and_error(alias, backend, worker):
 
 def test_running_job_reports_running(alias, backend, worker):
     result = tasks.add.using(backend=alias).enqueue(1, 1)
-    [job] = worker.claim()
+    assert len(worker.claim()) == 1
     fetched = backend.get_result(result.id)
     assert fetched.status == TaskResultStatus.RUNNING
     assert fetched.worker_ids == [worker.worker_id]

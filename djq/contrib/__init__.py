@@ -1,0 +1,1 @@
+"""Running the djq runtime inside another server process (embedded mode)."""
