@@ -70,6 +70,7 @@ log_filename = 'postgresql.log'
 log_rotation_age = 0
 log_rotation_size = 0
 log_line_prefix = '%m [%p] %d %u '
+log_timezone = 'UTC'
 EOF
 }
 

@@ -93,6 +93,8 @@ class DjqBackend(BaseTaskBackend):
         """The row for one call, validated; nothing is written."""
         if task.queue_name and self.queues and task.queue_name not in self.queues:
             raise EnqueueError(f"queue {task.queue_name!r} is not in TASKS[{self.alias!r}]['QUEUES']")
+        if len(task.queue_name) > 64:  # djq_job.queue_name; SQLite would store it, servers fail
+            raise EnqueueError(f"queue name {task.queue_name!r} is longer than 64 characters")
         payload = encode_arguments(args, kwargs)
         run_after = task.run_after
         deferred = run_after is not None and run_after > now
@@ -222,6 +224,22 @@ class DjqBackend(BaseTaskBackend):
     # -- checks -------------------------------------------------------------------
 
     def check(self, **kwargs: Any) -> list:
+        from django.conf import settings
+        from django.core import checks
+
         from .config.checks import check_backend
 
-        return [*super().check(**kwargs), *check_backend(self.alias)]
+        messages = [*super().check(**kwargs), *check_backend(self.alias)]
+        if messages:
+            return messages
+        database = settings.DATABASES.get(self.database, {})
+        if database.get("ENGINE") == "django.db.backends.sqlite3" and (
+            database.get("OPTIONS", {}).get("transaction_mode") != "IMMEDIATE"
+        ):
+            messages.append(checks.Warning(
+                f"SQLite database {self.database!r} of djq backend {self.alias!r} does not use IMMEDIATE transactions",
+                hint="set DATABASES[...]['OPTIONS']['transaction_mode'] = 'IMMEDIATE' (and a timeout of 20 or more)"
+                " so that concurrent djq processes wait for each other instead of failing with 'database is locked'",
+                id="djq.W001",
+            ))
+        return messages

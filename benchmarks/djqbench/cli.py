@@ -146,7 +146,7 @@ def plan_drain(a) -> list[dict]:
 def plan_latency(a) -> list[dict]:
     p, w = topology(a.topology)
     return [{"scenario": "latency", "m": a.m, "spacing_ms": a.spacing_ms, "processes": p, "threads": w,
-             "options": {"listen_notify": True}}]
+             "options": {"listen_notify": True}, "trace": getattr(a, "trace", False)}]
 
 
 def plan_idle(a) -> list[dict]:
@@ -252,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("latency", parents=[common], help="3. pickup latency on an idle runtime")
     latency_opts(p)
     p.add_argument("--topology", default="1x8")
+    p.add_argument("--trace", action="store_true",
+                   help="diagnosis: log every statement and split latency at the INSERT and the claim")
     p.set_defaults(func=lambda a: cmd_scenario(a, "latency", [plan_latency]))
     p = sub.add_parser("idle", parents=[common], help="5. statements per second of an idle runtime")
     idle_opts(p)

@@ -172,6 +172,26 @@ def count_logged_statements(text: str, dbname: str) -> tuple[dict[int, int], dic
     return per_pid, per_kind
 
 
+LOG_TIMED = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) (\S+) \[(\d+)\] (\S+) (\S+) LOG:  (?:statement|execute [^:]*): (.*)$")
+
+
+def logged_statements(text: str, dbname: str) -> list[tuple[float, int, str]]:
+    """(time, backend pid, statement) of the database's logged statements, observer excluded (UTC log)."""
+    from datetime import UTC, datetime
+
+    out = []
+    for line in text.splitlines():
+        m = LOG_TIMED.match(line)
+        if not m or m.group(4) != dbname or m.group(5) == OBSERVER:
+            continue
+        if m.group(2) not in ("UTC", "GMT"):
+            raise RuntimeError(f"server log time zone is {m.group(2)}, expected UTC (log_timezone, see pg.sh)")
+        ts = datetime.fromisoformat(m.group(1)).replace(tzinfo=UTC).timestamp()
+        out.append((ts, int(m.group(3)), m.group(6)))
+    return out
+
+
 def wait_for_backends_to_exit(observer: Observer, timeout: float = 5.0) -> None:
     """Exiting backends flush their statistics; wait until the database has no client left."""
     deadline = time.monotonic() + timeout

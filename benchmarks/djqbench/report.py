@@ -39,6 +39,10 @@ METRICS = {
         ("max_ms", "pickup max ms", False),
         ("after_return_p50_ms", "p50 from enqueue() return ms", False),
         ("enqueue_call_p50_ms", "enqueue call p50 ms", False),
+        ("trace_to_insert_p50_ms", "trace: before call -> INSERT p50", False),
+        ("trace_insert_to_return_p50_ms", "trace: INSERT -> call returns p50", False),
+        ("trace_return_to_claim_p50_ms", "trace: call returned -> claim p50", False),
+        ("trace_claim_to_start_p50_ms", "trace: claim -> job starts p50", False),
     ],
     "idle": [
         ("statements_per_s", "statements/s total", False),
@@ -177,12 +181,13 @@ def claim_table(results: list[dict]) -> str:
         return ""
     r = rows[-1]
     out = [f"\n## 6. djq claim of 10 jobs vs ready backlog ({r['reps']} timed claims per size, each rolled back)",
-           f"  {'ready rows':>12} | {'client p50 ms':>13} | {'p10-p90 ms':>15} | {'server exec p50 ms':>18} |"
-           f" index walked        | sort nodes | plan file"]
+           f"  {'ready rows':>12} | {'client p50 ms':>13} | {'p10-p90 ms':>13} | {'server exec p50 ms':>18} |"
+           f" walks djq_job_ready | Sort nodes | plan"]
     for s in r["sizes"]:
         out.append(f"  {s['ready_rows']:>12,} | {s['claim_p50_ms']:>13.3f} |"
-                   f" {s['claim_p10_ms']:>6.3f}-{s['claim_p90_ms']:<8.3f} | {s['server_exec_p50_ms']:>18.3f} |"
-                   f" {','.join(s['indexes']):<19} | {len(s['sort_nodes']):>10} | {s['plan_file']}")
+                   f" {s['claim_p10_ms']:>5.3f}-{s['claim_p90_ms']:<7.3f} | {s['server_exec_p50_ms']:>18.3f} |"
+                   f" {'yes' if s['walks_djq_job_ready'] else 'NO':<19} | {len(s['sort_nodes']):>10} |"
+                   f" {s['plan_file'].rsplit('/', 1)[-1]}")
     out.append(f"  growth 1st->last size: client x{r['growth_client']}, server x{r['growth_server']};"
                f" plans walk djq_job_ready without Sort: {r['plans_ok']}; load {r.get('loadavg')}")
     return "\n".join(out)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import pyspy
-from .pg import Observer, Server, count_logged_statements, wait_for_backends_to_exit
+from .pg import Observer, Server, count_logged_statements, logged_statements, wait_for_backends_to_exit
 from .runtime import Runtime, client_ports_by_process
 from .stats import ms_summary, rnd
 from .systems import System
@@ -271,38 +272,92 @@ def wait_for_stamps(path: Path, wanted: set[int], rt: Runtime, timeout: float) -
         time.sleep(0.05)
 
 
+JOB_ARG = re.compile(r'i\\*"\s*:\s*(-?\d+)')
+
+
 def latency(ctx: Ctx) -> dict:
     m, spacing = ctx.spec["m"], ctx.spec["spacing_ms"] / 1000.0
     stamp = ctx.tasks.stamp
-    with ctx.runtime() as rt:
-        warm = [-1 - k for k in range(3)]
-        for i in warm:
-            stamp.enqueue(i=i)
-        wait_for_stamps(ctx.stamps, set(warm), rt, 90)
-        time.sleep(1.0)  # idle again
-        before: dict[int, float] = {}
-        call_s: list[float] = []
-        due = time.perf_counter()
-        for i in range(m):
-            due += spacing
-            t_wall, t = time.time(), time.perf_counter()
-            stamp.enqueue(i=i)
-            call_s.append(time.perf_counter() - t)
-            before[i] = t_wall
-            pause = due - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
-        stamps = wait_for_stamps(ctx.stamps, set(range(m)), rt, 60)
-        stop = rt.stop()
+    trace = ctx.spec.get("trace")
+    obs = ctx.observer() if trace else None
+    if obs:
+        close_django_connections()  # the setting applies to sessions opened after it
+        obs.log_statements(True)
+    try:
+        with ctx.runtime() as rt:
+            warm = [-1 - k for k in range(3)]
+            for i in warm:
+                stamp.enqueue(i=i)
+            wait_for_stamps(ctx.stamps, set(warm), rt, 90)
+            time.sleep(1.0)  # idle again
+            log0 = obs.log_size() if obs else None
+            before: dict[int, float] = {}
+            call_s: list[float] = []
+            due = time.perf_counter()
+            for i in range(m):
+                due += spacing
+                t_wall, t = time.time(), time.perf_counter()
+                stamp.enqueue(i=i)
+                call_s.append(time.perf_counter() - t)
+                before[i] = t_wall
+                pause = due - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+            stamps = wait_for_stamps(ctx.stamps, set(range(m)), rt, 60)
+            log1 = obs.log_size() if obs else None
+            stop = rt.stop()
+    finally:
+        if obs:
+            obs.log_statements(False)
     lat = [stamps[i] - before[i] for i in range(m)]
     summary = ms_summary(lat)
-    return {
+    result = {
         "value": summary["p50_ms"], **summary,
         **{k: v for k, v in ms_summary([lat[i] - call_s[i] for i in range(m)], "after_return_").items()
            if k in ("after_return_p50_ms", "after_return_p99_ms")},
         "enqueue_call_p50_ms": ms_summary(call_s)["p50_ms"],
         "runtime_log_bytes": rt.log_bytes(), **stop,
     }
+    if obs:
+        statements = logged_statements(obs.read_log(log0, log1), ctx.dbname)
+        obs.close()
+        result.update(trace_phases(ctx.system, statements, before, call_s, stamps))
+    return result
+
+
+def trace_phases(system: System, statements, before: dict, call_s: list, stamps: dict) -> dict:
+    """Split each job's pickup latency at the server-log times of its INSERT and of the claim after it.
+
+    The log stamps a statement when the server starts it, to the millisecond.
+    """
+    inserts: dict[int, float] = {}
+    claims: list[float] = []
+    for ts, _pid, text in statements:
+        if system.enqueue_marker in text:
+            found = JOB_ARG.search(text)
+            if found:
+                inserts.setdefault(int(found.group(1)), ts)
+        elif system.claim_marker in text:
+            claims.append(ts)
+    claims.sort()
+    phases: dict[str, list[float]] = {"to_insert": [], "insert_to_return": [], "return_to_claim": [],
+                                      "claim_to_start": []}
+    for i, t0 in before.items():
+        t_insert = inserts.get(i)
+        if t_insert is None:
+            continue
+        t_return = t0 + call_s[i]
+        t_claim = next((c for c in claims if c >= t_insert), None)
+        if t_claim is None or t_claim > stamps[i]:
+            continue
+        phases["to_insert"].append(t_insert - t0)
+        phases["insert_to_return"].append(t_return - t_insert)
+        phases["return_to_claim"].append(t_claim - t_return)
+        phases["claim_to_start"].append(stamps[i] - t_claim)
+    out = {"trace_jobs": len(phases["to_insert"])}
+    for name, values in phases.items():
+        out[f"trace_{name}_p50_ms"] = ms_summary(values)["p50_ms"] if values else None
+    return out
 
 
 # -- idle cost ----------------------------------------------------------------------------

@@ -18,6 +18,10 @@ class System:
     span_sql: str  # (first, last) completion timestamp of terminal jobs
     processes_sql: str  # (pid, kind) of the live runtime processes
     extra_settings: str = ""
+    # latency --trace: how to recognise, in the server's statement log, the
+    # statement that stores a job and the statement that claims ready jobs
+    enqueue_marker: str = ""
+    claim_marker: str = ""
 
     def runtime_command(self, python: str, manage_py: str) -> list[str]:
         if self.name == "djq":
@@ -39,6 +43,8 @@ DJQ = System(
         " WHERE state IN ('finished', 'failed', 'discarded')"
     ),
     processes_sql="SELECT pid, kind FROM djq_process",
+    enqueue_marker="INSERT INTO djq_job",
+    claim_marker="SET state = 'claimed'",
 )
 
 DJ_QUEUE = System(
@@ -58,6 +64,8 @@ DJ_QUEUE = System(
         " UNION ALL SELECT created_at FROM dj_queue_failed_executions) AS done"
     ),
     processes_sql="SELECT pid, kind FROM dj_queue_processes",
+    enqueue_marker='INSERT INTO "dj_queue_jobs"',
+    claim_marker='FROM "dj_queue_ready_executions"',
     # dj-queue routes its models through its own router (a no-op with one database).
     extra_settings='DATABASE_ROUTERS = ["dj_queue.routers.DjQueueRouter"]\n',
 )

@@ -235,6 +235,12 @@ class ForkSupervisor(Supervisor):
             signal.signal(signal.SIGTERM, lambda *_: runner.stop())
             signal.signal(signal.SIGINT, lambda *_: runner.stop())
             signal.signal(signal.SIGQUIT, lambda *_: os._exit(1))
+            # A signal that came before these handlers went to the inherited
+            # ones, which only marked this copy of the supervisor as stopping.
+            if self.immediate:
+                os._exit(1)
+            if self.stopping:
+                runner.stop()
             runner.run()
         except BaseException as exc:
             code = 1

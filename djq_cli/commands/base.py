@@ -40,7 +40,7 @@ def usage(text: str) -> NoReturn:
 
 def _state_of(args: tuple, kwargs: dict) -> State | None:
     for value in (*args, *kwargs.values()):
-        if isinstance(value, typer.Context):
+        if hasattr(value, "find_object"):  # the command's click context
             return value.find_object(State)
     return None
 

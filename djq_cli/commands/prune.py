@@ -85,7 +85,8 @@ def _summary(result, ages: dict) -> str:
                               ("failed", result.failed, "failed job"),
                               ("recurring_executions", result.recurring_executions, "recurring execution")):
         age = ages[kind]
-        parts.append(f"{plural(count, noun)} (older than {words(age)})" if age is not None
+        parts.append(f"{plural(count, noun)} (older than {words(age) if age >= 1 else f'{age:g} seconds'})"
+                     if age is not None
                      else f"no {noun}s (kept: no retention set)")
     head = "dry run: would delete" if result.dry_run else "deleted"
     return f"{head} {'; '.join(parts)}; {plural(result.batches, 'batch', 'batches')}"

@@ -233,3 +233,10 @@ def test_enqueued_at_is_now(alias):
     before = timezone.now()
     result = tasks.add.using(backend=alias).enqueue(1, 2)
     assert before <= result.enqueued_at <= timezone.now() + timedelta(milliseconds=1)
+
+
+def test_aenqueue_all(alias, backend, jobs):
+    calls = [(tasks.add.using(backend=alias), (i, i), {}) for i in range(3)]
+    results = async_to_sync(backend.aenqueue_all)(calls)
+    assert [r.args for r in results] == [[0, 0], [1, 1], [2, 2]]
+    assert jobs().count() == 3

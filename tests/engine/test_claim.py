@@ -9,8 +9,9 @@ from django.db import connections
 from django.utils import timezone
 
 from djq.db.sql import dialect_for
+from djq.models import Job
 from tests import tasks
-from tests.engine.conftest import EngineWorker
+from tests.engine.conftest import EngineWorker, djq_entry
 
 
 @pytest.fixture
@@ -131,8 +132,6 @@ def test_pause_of_another_backend_alias_does_not_apply(worker, enqueue, pause):
 
 
 def test_claim_only_takes_this_alias(alias, worker, enqueue, tasks_setting):
-    from tests.engine.conftest import djq_entry
-
     with tasks_setting(other=djq_entry(alias)):
         theirs = int(tasks.add.using(backend="other").enqueue(1, 1).id)
         mine = enqueue()
@@ -202,8 +201,6 @@ def test_concurrent_claimers_never_share_a_job(alias, backend, skip_locked):
     assert not first & second
     assert len(first) + len(second) == total
     assert first and second, "both claimers should have taken some jobs"
-    from djq.models import Job
-
     held = dict(Job.objects.using(alias).values_list("id", "process_id"))
     assert all(held[i] == claimers[0].process_id for i in first)
     assert all(held[i] == claimers[1].process_id for i in second)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 from django.tasks.base import TaskResultStatus
 from django.utils import timezone
 
@@ -12,6 +14,7 @@ from djq.models import Semaphore
 from djq.ops import concurrency as slots
 from tests import tasks
 from tests.engine import tasks_extra
+from tests.engine.conftest import djq_entry
 
 KEY = "account:{account_id}"
 
@@ -182,10 +185,38 @@ def test_reconcile_counts_ready_and_claimed_holders(alias, limited, worker, jobs
 
 
 def test_semaphores_are_shared_by_aliases_on_one_database(alias, limited, jobs, tasks_setting):
-    from tests.engine.conftest import djq_entry
-
     limited(1)
     with tasks_setting(other=djq_entry(alias)):
         mine = tasks_extra.keyed.using(backend=alias).enqueue(1)
         theirs = tasks_extra.keyed.using(backend="other").enqueue(1)
         assert states(jobs, [mine, theirs]) == ["ready", "blocked"]
+
+
+@pytest.mark.vendors("postgresql", "mysql")
+def test_concurrent_enqueuers_of_a_new_key(alias, limited, jobs):
+    # The first enqueues of a key race to create its semaphore; none may fail
+    # (MariaDB used to deadlock here) and the limit must hold.
+    task = limited(2)
+    threads_per_round = 6
+    for account in range(5):
+        barrier = threading.Barrier(threads_per_round)
+        failures = []
+
+        def enqueue(account=account, barrier=barrier, failures=failures) -> None:
+            try:
+                barrier.wait()
+                task.enqueue(account)
+            except BaseException as exc:  # reported by the main thread
+                failures.append(exc)
+            finally:
+                connections[alias].close()
+
+        threads = [threading.Thread(target=enqueue) for _ in range(threads_per_round)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert not failures, failures
+        states = sorted(jobs(concurrency_key=f"account:{account}").values_list("state", flat=True))
+        assert states == ["blocked"] * (threads_per_round - 2) + ["ready"] * 2
+        assert semaphore(alias, f"account:{account}").value == 0

@@ -169,3 +169,13 @@ def test_task_decorator_options(alias, jobs):
 def test_task_decorator_rejects_bad_options(options, message):
     with pytest.raises(EnqueueError, match=message):
         task(**options)(tasks_extra.plain)
+
+
+def test_queue_name_longer_than_the_column(alias, nothing_stored):
+    with pytest.raises(EnqueueError, match="longer than 64 characters"):
+        tasks.add.using(backend=alias, queue_name="q" * 65).enqueue(1, 2)
+
+
+def test_queue_name_of_64_characters(alias, jobs):
+    result = tasks.add.using(backend=alias, queue_name="q" * 64).enqueue(1, 2)
+    assert jobs(result.id).queue_name == "q" * 64

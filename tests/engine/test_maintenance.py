@@ -10,6 +10,7 @@ from django.utils import timezone
 from djq.models import RecurringExecution
 from djq.ops.maintenance import prune
 from tests import tasks
+from tests.engine import tasks_extra
 from tests.engine.conftest import djq_entry
 
 DAY = 86400
@@ -70,8 +71,6 @@ def test_an_age_of_none_keeps_that_kind(alias, finished_jobs, jobs):
 
 
 def test_discarded_jobs_count_as_finished(alias, concurrency, jobs):
-    from tests.engine import tasks_extra
-
     concurrency(tasks_extra.keyed, key="k", limit=1, on_conflict="discard")
     task = tasks_extra.keyed.using(backend=alias)
     kept, dropped = task.enqueue(1), task.enqueue(1)

@@ -9,6 +9,7 @@ from django.tasks.base import TaskResultStatus
 
 from djq.exceptions import ProcessExitError
 from djq.execution import execute
+from djq.ops import concurrency as slots
 from djq.ops import processes
 from tests import tasks
 from tests.engine import tasks_extra
@@ -119,3 +120,26 @@ def test_orphan_recovery_leaves_other_processes_alone(alias, make_worker, jobs):
     processes.fail_claimed_jobs(alias, [theirs.process_id], ProcessExitError("killed"))
     assert jobs(kept.id).state == "claimed"
     assert mine.finish([execute(kept)]) == 1
+
+
+def test_a_retried_limited_job_gives_its_slot_back_and_queues_again(alias, backend, concurrency, worker, jobs):
+    concurrency(tasks_extra.always_fails, key="shared", limit=1)
+    concurrency(tasks.add, key="shared", limit=1)
+    flaky = tasks_extra.always_fails.using(backend=alias).enqueue()
+    waiting = tasks.add.using(backend=alias).enqueue(1, 2)
+    [done] = worker.run(1)
+    assert not done.terminal
+    assert (jobs(flaky.id).state, jobs(waiting.id).state) == ("scheduled", "ready")
+    due = jobs(flaky.id).scheduled_at
+    assert backend.dialect.promote_due(alias, due, 10) == 0  # limited jobs go through the slot check
+    assert slots.dispatch_due_limited(alias, alias, due, 10) == 1
+    assert jobs(flaky.id).state == "blocked"  # `waiting` holds the only slot now
+
+
+def test_orphan_recovery_gives_the_slot_back(alias, concurrency, worker, jobs):
+    concurrency(tasks.add, key="shared", limit=1)
+    held = tasks.add.using(backend=alias).enqueue(1, 2)
+    waiting = tasks.add.using(backend=alias).enqueue(3, 4)
+    worker.claim()
+    processes.fail_claimed_jobs(alias, [worker.process_id], ProcessExitError("killed"))
+    assert (jobs(held.id).state, jobs(waiting.id).state) == ("failed", "ready")

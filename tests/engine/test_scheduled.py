@@ -8,7 +8,7 @@ from django.tasks.base import TaskResultStatus
 from django.utils import timezone
 
 from tests import tasks
-from tests.engine.conftest import later
+from tests.engine.conftest import djq_entry, later
 
 
 def test_future_run_after_is_scheduled(alias, backend, worker, jobs):
@@ -40,8 +40,6 @@ def test_promote_makes_only_due_jobs_ready(alias, backend, worker, jobs):
 
 
 def test_promote_is_scoped_to_the_alias(alias, backend, jobs, tasks_setting):
-    from tests.engine.conftest import djq_entry
-
     when = later(60)
     with tasks_setting(other=djq_entry(alias)):
         theirs = tasks.add.using(backend="other", run_after=when).enqueue(1, 1)

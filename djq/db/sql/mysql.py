@@ -24,6 +24,19 @@ class MySQLDialect(Dialect):
     def lock_clause(self) -> str:
         return " FOR UPDATE SKIP LOCKED" if self.use_skip_locked else " FOR UPDATE"
 
+    def acquire_slot(self, key: str, limit: int, duration: float, now: datetime) -> bool:
+        # Make sure the semaphore row exists first. Enqueuers racing a plain
+        # INSERT of a new key wait on it with shared locks, then deadlock
+        # with each other taking FOR UPDATE; waiters on an upsert take an
+        # exclusive lock and simply queue.
+        with self.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO djq_semaphore (concurrency_key, value, slot_limit, expires_at, created_at, updated_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE concurrency_key = concurrency_key",
+                [key, limit, limit, self.dt(now), self.dt(now), self.dt(now)],
+            )
+        return super().acquire_slot(key, limit, duration, now)
+
     def claim(
         self,
         backend_alias: str,
