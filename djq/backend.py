@@ -119,7 +119,9 @@ class DjqBackend(BaseTaskBackend):
 
     def store(self, jobs: list[NewJob]) -> list[int]:
         """Write new jobs: one INSERT, plus slot checks for limited jobs that are due now."""
-        limited = [j for j in jobs if j.concurrency_key and j.state == "ready"]
+        # Slots are taken in key order so that concurrent batches never wait
+        # on each other's semaphores in opposite orders.
+        limited = sorted((j for j in jobs if j.concurrency_key and j.state == "ready"), key=lambda j: j.concurrency_key)
         if not limited:
             return self.dialect.insert_jobs(jobs)
         with self.dialect.write_transaction():

@@ -39,7 +39,10 @@ def _problem(value: Any, path: str) -> str | None:
 
 def encode_arguments(args: Any, kwargs: Any) -> str:
     """The job payload as JSON text; raises EnqueueError naming the first bad value."""
-    problem = _problem(list(args), "args") or _problem(dict(kwargs), "kwargs")
+    try:
+        problem = _problem(list(args), "args") or _problem(dict(kwargs), "kwargs")
+    except RecursionError:
+        problem = "a value contains itself (or is nested too deeply)"
     if problem:
         raise EnqueueError(f"arguments must round-trip through JSON: {problem}")
     return _dumps({"args": list(args), "kwargs": dict(kwargs)})

@@ -52,7 +52,7 @@ def detail(st: State, document: Any, fields: Sequence[tuple[str, Any]], *, title
         for name, value in fields:
             text = _json(value) if isinstance(value, (list, dict)) else _plain(value)
             sys.stdout.write(f"{name}\t{text}\n")
-        for heading, columns, rows in sections:
+        for heading, _columns, rows in sections:
             key = heading.lower().replace(" ", "_")
             for row in rows:
                 sys.stdout.write("\t".join([key, *(_plain(v) for v in row)]) + "\n")
@@ -75,6 +75,40 @@ def detail(st: State, document: Any, fields: Sequence[tuple[str, Any]], *, title
             table.add_row(*(_human(v) for v in row))
         st.console.print()
         st.console.print(table)
+
+
+def listing(st: State, rows: Sequence[Any], columns: Sequence[tuple], *, document: Any = None,
+            terminal: Sequence[tuple] | None = None) -> None:
+    """``State.output`` with a layout per column on a terminal.
+
+    ``terminal`` (default: ``columns``) picks the columns a person sees, as
+    (attribute, heading) or (attribute, heading, options): Rich column
+    options, plus ``fill`` for the one column that gets the width left over
+    and ends in an ellipsis rather than folding every row into a tower.
+    Piped output keeps every column of ``columns``.
+    """
+    if st.json or not on_terminal():
+        st.output(rows, [(c[0], c[1]) for c in columns], document=document)
+        return
+    from rich.table import Table
+
+    columns = terminal or columns
+    options = [dict(c[2]) if len(c) > 2 else {} for c in columns]
+    cells = [[_human(row.get(c[0]) if isinstance(row, dict) else getattr(row, c[0])) for c in columns] for row in rows]
+    for index, opts in enumerate(options):
+        if opts.pop("fill", False):
+            others = sum(max([len(columns[i][1]), *(len(r[i]) for r in cells)]) + 3
+                         for i in range(len(columns)) if i != index)
+            room = max(12, st.console.width - others)
+            for r in cells:
+                if len(r[index]) > room:
+                    r[index] = r[index][: room - 1] + "…"
+    table = Table(header_style="bold", show_edge=False, pad_edge=False)
+    for column, opts in zip(columns, options, strict=True):
+        table.add_column(column[1], **{"overflow": "fold", **opts})
+    for r in cells:
+        table.add_row(*r)
+    st.console.print(table)
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:

@@ -214,21 +214,29 @@ class Worker(Runner):
         )
 
     def _write(self, batch: list[Attempt]) -> None:
-        outcomes = [a.outcome for a in batch]
+        """The general finish: row deletions and concurrency slots, in one transaction."""
         now = timezone.now()
-        deleted = []
-        if not self.config.preserve_finished_jobs:
-            deleted = [o for o in outcomes if o.state == "finished"]
-            outcomes = [o for o in outcomes if o.state != "finished"]
-        keys = [o.concurrency_key for o in [*outcomes, *deleted] if o.concurrency_key]
+        delete = not self.config.preserve_finished_jobs
+        plain = [a.outcome for a in batch if not a.outcome.concurrency_key]
+        keyed = sorted((a.outcome for a in batch if a.outcome.concurrency_key), key=lambda o: o.concurrency_key)
         woken = set()
         with self.dialect.write_transaction():
-            changed = self.dialect.finish(self.process_id, outcomes)
-            changed += self.dialect.delete_claimed(self.process_id, [o.id for o in deleted])
-            for key in keys:
-                freed = self.dialect.release_slot(key, now)
-                if freed:
-                    woken.add(freed)
+            changed = self.dialect.finish(self.process_id, [o for o in plain if not (delete and o.state == "finished")])
+            changed += self.dialect.delete_claimed(self.process_id,
+                                                   [o.id for o in plain if delete and o.state == "finished"])
+            # One at a time, in key order (no lock-order deadlocks between
+            # workers), and only for rows this worker still held: a job that
+            # recovery already failed gave its slot back then.
+            for o in keyed:
+                if delete and o.state == "finished":
+                    held = self.dialect.delete_claimed(self.process_id, [o.id])
+                else:
+                    held = self.dialect.finish(self.process_id, [o])
+                changed += held
+                if held:
+                    freed = self.dialect.release_slot(o.concurrency_key, now)
+                    if freed:
+                        woken.add(freed)
         for alias, queue_name in woken:
             self.dialect.notify(alias, [queue_name])
         self._check_written(changed, batch)

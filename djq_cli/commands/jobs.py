@@ -25,6 +25,11 @@ STATES = ("ready", "scheduled", "blocked", "claimed", "finished", "failed", "dis
 COLUMNS = [("id", "ID"), ("queue_name", "Queue"), ("task_path", "Task"), ("state", "State"),
            ("priority", "Priority"), ("attempts", "Attempts"), ("enqueued_at", "Enqueued"),
            ("finished_at", "Finished"), ("last_error", "Last error")]
+_ONE_LINE = {"no_wrap": True}
+#: What fits a terminal; `jobs show` and piped output have the rest.
+TERMINAL = [("id", "ID", _ONE_LINE), ("queue_name", "Queue", _ONE_LINE), ("task_path", "Task", {"min_width": 16}),
+            ("state", "State", _ONE_LINE), ("attempts", "Tries", _ONE_LINE), ("enqueued_at", "Enqueued", _ONE_LINE),
+            ("last_error", "Last error", {"fill": True})]
 
 Queue = Annotated[str | None, typer.Option("--queue", help="Only this queue.", show_default=False)]
 Task = Annotated[str | None, typer.Option("--task", help="Only this task path.", show_default=False)]
@@ -111,7 +116,14 @@ def list_(
     flt = _filter(st, states=_states(state_), queue=queue, task=task, exception=exception, older_than=older_than)
     from djq.ops.jobs import list_jobs
 
-    st.output(list_jobs(flt, limit=limit, before_id=before_id), COLUMNS)
+    from ..render import listing
+
+    rows = list_jobs(flt, limit=limit, before_id=before_id)
+    listing(st, rows, COLUMNS, terminal=TERMINAL)
+    if st.interactive and len(rows) == limit:
+        from .base import say
+
+        say(f"showing the newest {limit}; the next page: --before-id {rows[-1].id}")
 
 
 def show(ctx: typer.Context, job_id: JobId) -> None:

@@ -16,9 +16,11 @@ Examples:
   djq --json processes list
 """
 
-COLUMNS = [("id", "ID"), ("kind", "Kind"), ("name", "Name"), ("hostname", "Host"), ("pid", "PID"),
-           ("supervisor_id", "Supervisor"), ("last_heartbeat_at", "Heartbeat"), ("alive", "Alive"),
-           ("running", "Running")]
+_ONE_LINE = {"no_wrap": True}
+COLUMNS = [("id", "ID", _ONE_LINE), ("kind", "Kind", _ONE_LINE), ("name", "Name"), ("hostname", "Host"),
+           ("pid", "PID", _ONE_LINE), ("supervisor_id", "Supervisor", _ONE_LINE),
+           ("last_heartbeat_at", "Heartbeat", _ONE_LINE), ("alive", "Alive", _ONE_LINE),
+           ("running", "Running", _ONE_LINE)]
 
 
 def list_(ctx: typer.Context) -> None:
@@ -37,7 +39,9 @@ def list_(ctx: typer.Context) -> None:
     st.backend_object()
     from djq.ops.health import list_processes
 
-    st.output(list_processes(st.backend), COLUMNS)
+    from ..render import listing
+
+    listing(st, list_processes(st.backend), COLUMNS)
 
 
 def register(app: typer.Typer) -> None:

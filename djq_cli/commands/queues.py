@@ -26,7 +26,7 @@ COLUMNS = [("name", "Queue"), ("ready", "Ready"), ("scheduled", "Scheduled"), ("
 Names = Annotated[list[str], typer.Argument(help="One or more queue names.", show_default=False)]
 
 
-def _rows(queues) -> list[dict]:
+def queue_rows(queues) -> list[dict]:
     return [{"name": q.name, "ready": q.ready, "scheduled": q.scheduled, "claimed": q.claimed,
              "blocked": q.blocked, "failed": q.failed, "paused": q.paused,
              "latency": None if q.latency is None else round(q.latency, 3)} for q in queues]
@@ -48,7 +48,7 @@ def list_(ctx: typer.Context) -> None:
     from djq.ops.queues import list_queues
 
     queues = list_queues(st.backend)
-    st.output(_rows(queues), COLUMNS, document=queues)
+    st.output(queue_rows(queues), COLUMNS, document=queues)
 
 
 def show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The queue name.")]) -> None:

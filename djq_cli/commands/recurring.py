@@ -21,8 +21,10 @@ Examples:
   djq recurring schedule cleanup --task myapp.tasks.cleanup --schedule "0 3 * * *"
 """
 
-COLUMNS = [("key", "Key"), ("task_path", "Task"), ("schedule", "Schedule"), ("next_run_at", "Next run"),
-           ("last_run_at", "Last run"), ("queue_name", "Queue"), ("paused", "Paused"), ("origin", "From")]
+_ONE_LINE = {"no_wrap": True}
+COLUMNS = [("key", "Key"), ("task_path", "Task"), ("schedule", "Schedule", _ONE_LINE),
+           ("next_run_at", "Next run", _ONE_LINE), ("last_run_at", "Last run", _ONE_LINE),
+           ("queue_name", "Queue", _ONE_LINE), ("paused", "Paused", _ONE_LINE), ("origin", "From", _ONE_LINE)]
 
 Key = Annotated[str, typer.Argument(help="The recurring task's key.")]
 
@@ -48,7 +50,9 @@ def list_(ctx: typer.Context) -> None:
     rows = [{"key": t.key, "task_path": t.task_path, "schedule": t.schedule, "next_run_at": t.next_run_at,
              "last_run_at": t.last_run_at, "queue_name": t.queue_name, "paused": t.paused, "origin": _origin(t)}
             for t in tasks]
-    st.output(rows, COLUMNS, document=tasks)
+    from ..render import listing
+
+    listing(st, rows, COLUMNS, document=tasks)
 
 
 def _fields(t) -> list[tuple[str, object]]:

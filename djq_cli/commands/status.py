@@ -9,7 +9,7 @@ import typer
 from ..context import print_json, state
 from .base import command
 from .queues import COLUMNS as QUEUE_COLUMNS
-from .queues import _rows as queue_rows
+from .queues import queue_rows
 from .semaphores import COLUMNS as SEMAPHORE_COLUMNS
 
 KINDS = ("supervisor", "worker", "dispatcher", "scheduler")
@@ -25,7 +25,7 @@ def _summary(snap) -> dict:
         "backend": snap.backend_alias, "database": snap.database_alias, "generated_at": snap.generated_at,
         "totals": snap.totals, "finished_last_minute": snap.finished_last_minute,
         "failed_last_minute": snap.failed_last_minute, "queues": snap.queues,
-        "processes": dict(sorted(processes.items(), key=lambda kv: (KINDS + (kv[0],)).index(kv[0]))),
+        "processes": dict(sorted(processes.items(), key=lambda kv: (*KINDS, kv[0]).index(kv[0]))),
         "recurring": {"total": len(snap.recurring), "paused": sum(t.paused for t in snap.recurring),
                       "next_key": upcoming[0].key if upcoming else None,
                       "next_run_at": upcoming[0].next_run_at if upcoming else None},

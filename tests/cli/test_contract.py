@@ -12,8 +12,17 @@ import json
 
 import pytest
 
-from tests.cli.conftest import DJANGO_ADMIN, ROOT, enqueue, failed_jobs, invoke, run_djq, run_in_pty, \
-    subprocess_env, work
+from tests.cli.conftest import (
+    DJANGO_ADMIN,
+    ROOT,
+    enqueue,
+    failed_jobs,
+    invoke,
+    run_djq,
+    run_in_pty,
+    subprocess_env,
+    work,
+)
 
 pytestmark = pytest.mark.vendors("sqlite")
 

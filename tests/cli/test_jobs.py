@@ -236,3 +236,15 @@ def test_enqueue_again(alias, cli):
     assert detail["args"] == ["again"] and detail["job"]["task_path"] == tasks.fail.module_path
     assert json.loads(cli("jobs", "enqueue-again", str(job), json=True).stdout)["source_id"] == job
     assert cli("jobs", "enqueue-again", "777777").exit_code == 1
+
+
+def test_list_on_a_terminal_fits_the_width(alias, cli, terminal):
+    [job] = failed_jobs(alias, 1, message="x" * 300)
+
+    out = cli("jobs", "list").stdout
+
+    header, _, row = out.splitlines()
+    assert header.split() == ["ID", "┃", "Queue", "┃", "Task", "┃", "State", "┃", "Tries", "┃", "Enqueued", "┃",
+                              "Last", "error"]
+    assert row.startswith(f"{job}") and "tests.tasks.fail" in row and row.endswith("xxx…")
+    assert max(len(line) for line in out.splitlines()) <= 160

@@ -212,8 +212,8 @@ def test_status(alias, cli):
     register_process(alias, "worker")
 
     lines = [line.split("\t") for line in cli("status").stdout.splitlines()]
-    assert ["queue", "default", "2", "0", "0", "0", "0", "no"] == lines[0][:8]
-    assert ["queue", "emails", "0", "0", "0", "0", "1", "no"] == lines[1][:8]
+    assert lines[0][:8] == ["queue", "default", "2", "0", "0", "0", "0", "no"]
+    assert lines[1][:8] == ["queue", "emails", "0", "0", "0", "0", "1", "no"]
     assert ["jobs", "failed", "1"] in lines and ["process", "worker", "1", "0"] in lines
     assert ["recurring", "0", "0", "", ""] in lines
     assert [r[:2] for r in lines if r[0] == "semaphore"] == [["semaphore", "account:1"]]

@@ -138,3 +138,20 @@ def test_clear_unknown_queue(alias, cli):
     run = cli("queues", "clear", "nope", "--yes")
     assert run.exit_code == 1
     assert run.stderr.startswith("djq: error: no queue 'nope'")
+
+
+def test_queues_outside_the_allow_list_are_unknown(alias, cli):
+    import copy
+
+    from django.conf import settings
+    from django.test import override_settings
+
+    tasks = copy.deepcopy(settings.TASKS)
+    tasks[alias]["QUEUES"] = ["default", "emails"]
+    with override_settings(TASKS=tasks):
+        typo = cli("queues", "pause", "emials")
+        empty = cli("queues", "show", "emails")
+
+    assert typo.exit_code == 1
+    assert typo.stderr == f"djq: error: no queue 'emials' in backend '{alias}' (QUEUES is default, emails)\n"
+    assert empty.exit_code == 0 and "ready\t0" in empty.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.tasks.base import TaskResultStatus
+from django.utils import timezone
 
 from djq.exceptions import ResultSerializationError
 from djq.execution import execute
@@ -87,3 +88,42 @@ def test_finish_only_changes_jobs_this_process_holds(alias, make_worker, jobs):
     assert jobs(job.id).state == "claimed"
     assert first.finish([attempt]) == 1
     assert jobs(job.id).state == "finished"
+
+
+def test_finish_and_claim_in_one_round(alias, backend, worker, jobs):
+    results = backend.enqueue_all([(tasks.add.using(backend=alias, priority=p), (p, p), {}) for p in (1, 2, 3, 4, 5)])
+    first = worker.claim(2)
+    attempts = [execute(job) for job in first]
+    changed, claimed = worker.dialect.finish_and_claim(
+        worker.process_id, [a.outcome for a in attempts], alias, ["*"], 2,
+        worker_id=worker.worker_id, now=timezone.now(),
+    )
+    assert changed == 2
+    assert [str(j.id) for j in first] == [results[4].id, results[3].id]
+    assert [str(j.id) for j in claimed] == [results[2].id, results[1].id]
+    assert [jobs(r.id).state for r in results] == ["ready", "claimed", "claimed", "finished", "finished"]
+    assert backend.get_result(results[4].id).return_value == 10
+
+
+def test_finish_and_claim_with_nothing_left_to_claim(alias, backend, worker, jobs):
+    result = tasks.add.using(backend=alias).enqueue(1, 1)
+    attempts = [execute(job) for job in worker.claim()]
+    changed, claimed = worker.dialect.finish_and_claim(
+        worker.process_id, [a.outcome for a in attempts], alias, ["*"], 5,
+        worker_id=worker.worker_id, now=timezone.now(),
+    )
+    assert (changed, claimed) == (1, [])
+    assert jobs(result.id).state == "finished"
+
+
+def test_finish_and_claim_only_finishes_what_this_process_holds(alias, backend, make_worker, jobs):
+    tasks.add.using(backend=alias).enqueue(1, 1)
+    owner, stranger = make_worker("owner"), make_worker("stranger")
+    attempts = [execute(job) for job in owner.claim()]
+    tasks.add.using(backend=alias).enqueue(2, 2)
+    changed, claimed = stranger.dialect.finish_and_claim(
+        stranger.process_id, [a.outcome for a in attempts], alias, ["*"], 5,
+        worker_id=stranger.worker_id, now=timezone.now(),
+    )
+    assert changed == 0 and len(claimed) == 1
+    assert jobs(attempts[0].outcome.id).state == "claimed"

@@ -22,9 +22,11 @@ BATCH = 10
 
 #: vendor -> operation -> statements
 EXPECTED = {
-    "postgresql": {"enqueue": 1, "enqueue_all": 1, "claim": 1, "finish": 1, "promote": 1},
-    "sqlite": {"enqueue": 1, "enqueue_all": 1, "claim": 3, "finish": BATCH + 2, "promote": 4},
-    "mysql": {"enqueue": 1, "enqueue_all": 1, "claim": 5, "finish": BATCH + 2, "promote": 4},
+    "postgresql": {"enqueue": 1, "enqueue_all": 1, "claim": 1, "finish": 1, "promote": 1, "finish_and_claim": 1},
+    "sqlite": {"enqueue": 1, "enqueue_all": 1, "claim": 3, "finish": BATCH + 2, "promote": 4,
+               "finish_and_claim": BATCH + 2 + 3},
+    "mysql": {"enqueue": 1, "enqueue_all": 1, "claim": 5, "finish": BATCH + 2, "promote": 4,
+              "finish_and_claim": BATCH + 2 + 5},
 }
 
 
@@ -80,3 +82,15 @@ def test_promote(alias, backend, count, jobs):
     with count("promote"):
         assert backend.dialect.promote_due(alias, when, 500) == BATCH
     assert jobs(state="ready").count() == BATCH
+
+
+def test_finish_and_claim(alias, backend, worker, count):
+    # What a busy worker does each round: record a batch and claim the next.
+    backend.enqueue_all([(tasks.add.using(backend=alias), (i, i), {}) for i in range(2 * BATCH)])
+    attempts = [execute(job) for job in worker.claim(BATCH)]
+    with count("finish_and_claim"):
+        changed, claimed = worker.dialect.finish_and_claim(
+            worker.process_id, [a.outcome for a in attempts], alias, ["*"], BATCH,
+            worker_id=worker.worker_id, now=timezone.now(),
+        )
+    assert (changed, len(claimed)) == (BATCH, BATCH)

@@ -95,11 +95,11 @@ def test_hooks_fire_in_order_and_failures_go_to_on_thread_error(alias, backend, 
     assert not thread.is_alive()
 
     labels = [label for label, _ in calls]
-    assert labels[:2] == ["start-1", "start-3"]
+    assert labels[:3] == ["start-1", "start-2", "start-3"]
     assert labels[-3:] == ["stop-1", "stop-2", "exit-1"]
     assert labels.index("worker-start") < labels.index("worker-stop") < labels.index("worker-exit") < \
         labels.index("stop-1")
-    assert sorted(labels) == sorted(["start-1", "start-3", "worker-start", "worker-stop", "worker-exit",
+    assert sorted(labels) == sorted(["start-1", "start-2", "start-3", "worker-start", "worker-stop", "worker-exit",
                                      "dispatcher-start", "stop-1", "stop-2", "exit-1"])
     assert dict(calls)["start-1"] == "supervisor" and dict(calls)["worker-exit"] == "worker"
     assert sorted(str(e) for e in THREAD_ERRORS) == ["start-2", "worker-start"]
