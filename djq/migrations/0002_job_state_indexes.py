@@ -44,7 +44,39 @@ NAMES = [
 ]
 
 
+# MySQL and MariaDB compare text without regard to case by default; queue
+# names, aliases and keys are case-sensitive everywhere else in djq.
+CASE_SENSITIVE = [
+    ("djq_job", "backend_alias", "varchar(64) NOT NULL"),
+    ("djq_job", "queue_name", "varchar(64) NOT NULL"),
+    ("djq_job", "task_path", "varchar(255) NOT NULL"),
+    ("djq_job", "concurrency_key", "varchar(255) NULL"),
+    ("djq_pause", "backend_alias", "varchar(64) NOT NULL"),
+    ("djq_pause", "queue_name", "varchar(64) NOT NULL"),
+    ("djq_semaphore", "concurrency_key", "varchar(255) NOT NULL"),
+    ("djq_recurring_task", "backend_alias", "varchar(64) NOT NULL"),
+    ("djq_recurring_task", "key", "varchar(255) NOT NULL"),
+    ("djq_recurring_execution", "backend_alias", "varchar(64) NOT NULL"),
+    ("djq_recurring_execution", "task_key", "varchar(255) NOT NULL"),
+]
+
+
+def _binary_collation(schema_editor, table, column):
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT character_set_name FROM information_schema.columns"
+            " WHERE table_schema = DATABASE() AND table_name = %s AND column_name = %s",
+            [table, column],
+        )
+        return f"{cursor.fetchone()[0]}_bin"
+
+
 def create(apps, schema_editor):
+    if schema_editor.connection.vendor == "mysql":
+        for table, column, definition in CASE_SENSITIVE:
+            kind, _, null = definition.partition(" ")
+            collation = _binary_collation(schema_editor, table, column)
+            schema_editor.execute(f"ALTER TABLE {table} MODIFY `{column}` {kind} COLLATE {collation} {null}")
     statements = FULL if schema_editor.connection.vendor == "mysql" else PARTIAL
     for sql in statements:
         schema_editor.execute(sql)

@@ -71,8 +71,8 @@ def _targets(ids: list[int] | None, all_: bool, **filters) -> None:
     if not ids and not all_:
         usage("give one or more job ids, or --all with filters")
     if ids and any(v for v in filters.values()):
-        given = ", ".join(f"--{k.replace('_', '-')}" for k, v in filters.items() if v)
-        usage(f"{given} only apply with --all")
+        given = [f"--{k.replace('_', '-')}" for k, v in filters.items() if v]
+        usage(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} only with --all")
 
 
 def _describe(flt) -> str:

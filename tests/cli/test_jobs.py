@@ -168,7 +168,7 @@ def test_retry_usage_errors(alias, cli):
     assert cli("jobs", "retry").exit_code == 2
     assert cli("jobs", "retry", "1", "--all").exit_code == 2
     run = cli("jobs", "retry", "1", "--queue", "x")
-    assert (run.exit_code, run.stderr) == (2, "djq: error: --queue only apply with --all\n")
+    assert (run.exit_code, run.stderr) == (2, "djq: error: --queue applies only with --all\n")
 
 
 def test_discard_one(alias, cli):
