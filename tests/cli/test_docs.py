@@ -9,7 +9,7 @@ from tests.cli.conftest import ROOT
 from tests.cli.test_help import PATHS
 
 #: Where the command line is documented: (file, the "## ..." section of it, or None for the whole file).
-MANUAL = [(ROOT / "README.md", "Command line"), (ROOT / "docs" / "cli.md", None)]
+MANUAL = [(ROOT / "README.md", "Command line")]
 
 
 def manual_text() -> str:

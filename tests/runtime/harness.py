@@ -108,8 +108,15 @@ class Runtime:
         """Teardown: SIGKILL whatever is left of this runtime's process group."""
         if self.proc is None:
             return
+        if self.proc.poll() is not None:
+            # The supervisor is gone; kill its orphaned children, if any. A
+            # group led by a process with our old pid would not be ours.
+            out = subprocess.run(["ps", "-o", "pid=", "-g", str(self.pid)], capture_output=True, text=True)
+            members = [int(p) for p in out.stdout.split()]
+            if not members or self.pid in members:
+                return
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         try:

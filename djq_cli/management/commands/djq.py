@@ -1,5 +1,6 @@
 """``python manage.py djq ...``: the ``djq`` command tree inside a Django project."""
 
+import os
 import sys
 
 from django.core.management.base import BaseCommand
@@ -12,4 +13,4 @@ class Command(BaseCommand):
         from djq_cli.main import main
 
         # Django is already set up by manage.py; the tree must not set it up again.
-        sys.exit(main(argv[2:], prog_name=f"{argv[0]} djq", django_ready=True))
+        sys.exit(main(argv[2:], prog_name=f"{os.path.basename(argv[0])} djq", django_ready=True))
