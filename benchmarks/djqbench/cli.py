@@ -24,6 +24,18 @@ BENCH = HERE / "bench.py"
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:55432/djqbench"
 
 
+def parse_opts(items: list[str] | None) -> dict:
+    """--opt KEY=VALUE (VALUE as JSON when it parses) -> extra TASKS OPTIONS for both systems."""
+    out = {}
+    for item in items or []:
+        key, _, value = item.partition("=")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
 def topology(text: str) -> tuple[int, int]:
     p, _, w = text.lower().partition("x")
     return int(p), int(w)
@@ -91,7 +103,7 @@ class Session:
 
     def base_spec(self) -> dict:
         a = self.args
-        return {"db": a.db, "conn_max_age": a.conn_max_age, "polling_interval": 0.1, "options": {},
+        return {"db": a.db, "conn_max_age": a.conn_max_age, "polling_interval": 0.1, "options": parse_opts(a.opt),
                 "py_spy": os.path.abspath(a.py_spy) if a.py_spy else None, "py_spy_gil": a.py_spy_gil,
                 "keep": a.keep, "label": a.label, "timeout": a.timeout, "results_dir": os.path.abspath(a.results_dir)}
 
@@ -146,7 +158,7 @@ def plan_drain(a) -> list[dict]:
 def plan_latency(a) -> list[dict]:
     p, w = topology(a.topology)
     return [{"scenario": "latency", "m": a.m, "spacing_ms": a.spacing_ms, "processes": p, "threads": w,
-             "options": {"listen_notify": True}, "trace": getattr(a, "trace", False)}]
+             "options": {"listen_notify": True, **parse_opts(a.opt)}, "trace": getattr(a, "trace", False)}]
 
 
 def plan_idle(a) -> list[dict]:
@@ -190,7 +202,10 @@ def cmd_summarize(a) -> int:
 
 
 def cmd_pyspy_top(a) -> int:
-    print(pyspy.top(Path(a.file), limit=a.limit, process_filter=a.process))
+    if a.focus:
+        print(pyspy.focus(Path(a.file), a.focus, depth=a.depth, process_filter=a.process, limit=a.limit))
+    else:
+        print(pyspy.top(Path(a.file), limit=a.limit, process_filter=a.process))
     return 0
 
 
@@ -214,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--py-spy-gil", action="store_true", help="py-spy --gil: only samples holding the GIL")
     g.add_argument("--timeout", type=float, default=900.0, help="per-measurement limit, seconds")
     g.add_argument("--label", default="", help="free-form tag stored with each result")
+    g.add_argument("--opt", action="append", metavar="KEY=VALUE",
+                   help="extra TASKS OPTIONS entry for both systems (JSON value), e.g. --opt listen_notify=false")
     g.add_argument("--keep", action="store_true", help="keep each measurement's generated project")
 
     def enqueue_opts(p):
@@ -277,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file")
     p.add_argument("--process", help="only processes whose py-spy label contains this text")
     p.add_argument("--limit", type=int, default=25)
+    p.add_argument("--focus", metavar="FUNCTION", help="break the samples under this function down by callee,"
+                   " e.g. --focus 'execute' or --focus 'Worker.cycle'")
+    p.add_argument("--depth", type=int, default=1, help="with --focus: callee levels shown")
     p.set_defaults(func=cmd_pyspy_top)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -105,3 +105,38 @@ def top(path: Path, limit: int = 25, process_filter: str | None = None) -> str:
         for name, n in incl_c.most_common(limit):
             lines.append(f"  {100 * self_c[name] / t:5.1f}  {100 * n / t:5.1f}  {name}")
     return "\n".join(lines)
+
+
+def focus(path: Path, function: str, depth: int = 2, process_filter: str | None = None, limit: int = 30) -> str:
+    """Where the samples under ``function`` go: its callees ``depth`` levels down, by share of its samples."""
+    import json
+
+    kinds = {}
+    if kinds_file(path).exists():
+        kinds = {int(k): v for k, v in json.loads(kinds_file(path).read_text()).items()}
+    under = Counter()
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        process = "all"
+        while frames and frames[0].startswith("process "):
+            process, frames = frames[0], frames[1:]
+        m = re.match(r"process (\d+):", process)
+        if m and int(m.group(1)) in kinds:
+            process = kinds[int(m.group(1))]
+        if process_filter and process_filter not in process:
+            continue
+        names = [_short(f) for f in frames]
+        idx = next((k for k, n in enumerate(names) if n.startswith(function + " ")), None)
+        if idx is None:
+            continue
+        n = int(count)
+        total += n
+        under[" > ".join(names[idx + 1: idx + 1 + depth]) or "(self)"] += n
+    lines = [f"{total} samples under {function}"]
+    for path_, n in under.most_common(limit):
+        lines.append(f"  {100 * n / (total or 1):5.1f}%  {path_}")
+    return "\n".join(lines)

@@ -87,7 +87,7 @@ def profile_self(ctx: Ctx, what: str):
     if out is None:
         yield
         return
-    spy = pyspy.start(os.getpid(), out, subprocesses=False, gil=ctx.spec.get("py_spy_gil", False))
+    spy = pyspy.start(os.getpid(), out, subprocesses=False, gil=ctx.spec.get("py_spy_gil", False), rate=500)
     time.sleep(0.5)  # let py-spy attach before the timed part
     try:
         yield
@@ -179,6 +179,15 @@ def drain(ctx: Ctx) -> dict:
     ctx.backend.enqueue_all([(noop, (), {"i": i}) for i in range(n)])
     pre_enqueue_s = time.perf_counter() - t0
     close_django_connections()  # the measuring process keeps no connection open in the database
+
+    # Fresh planner statistics for the loaded tables. Without this, whether
+    # autovacuum has analysed them before the runtime starts is a race; once
+    # in six runs dj-queue's claim then ran a plan that took 216 s.
+    with ctx.db() as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE %s",
+            [ctx.system.table_prefix.replace("_", "\\_") + "%"]).fetchall()]
+        conn.execute("ANALYZE " + ", ".join(f'"{t}"' for t in tables))
 
     obs = ctx.observer()
     wait_for_backends_to_exit(obs)
@@ -283,12 +292,20 @@ def latency(ctx: Ctx) -> dict:
     if obs:
         close_django_connections()  # the setting applies to sessions opened after it
         obs.log_statements(True)
+    spy_out = ctx.spy_path("latency")
+    spy = None
     try:
         with ctx.runtime() as rt:
             warm = [-1 - k for k in range(3)]
             for i in warm:
                 stamp.enqueue(i=i)
             wait_for_stamps(ctx.stamps, set(warm), rt, 90)
+            if spy_out:  # sample only the measured part, densely: the runtime is mostly asleep
+                with ctx.db() as conn:
+                    kinds = {pid: kind for pid, kind in conn.execute(ctx.system.processes_sql).fetchall()}
+                spy_out.parent.mkdir(parents=True, exist_ok=True)
+                pyspy.kinds_file(spy_out).write_text(json.dumps(kinds))
+                spy = pyspy.start(rt.pid, spy_out, gil=ctx.spec.get("py_spy_gil", False), rate=1000)
             time.sleep(1.0)  # idle again
             log0 = obs.log_size() if obs else None
             before: dict[int, float] = {}
@@ -306,6 +323,9 @@ def latency(ctx: Ctx) -> dict:
             stamps = wait_for_stamps(ctx.stamps, set(range(m)), rt, 60)
             log1 = obs.log_size() if obs else None
             stop = rt.stop()
+            if spy:
+                pyspy.finish(spy)
+                ctx.notes.append(f"py-spy profile: {spy_out}")
     finally:
         if obs:
             obs.log_statements(False)

@@ -1,7 +1,7 @@
 """Every problem names its layer and exact path, word for word."""
 
-from django.conf import settings
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from djq.config import get_config, validate

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 DJQ = ROOT / ".venv" / "bin" / "djq"
@@ -32,10 +32,8 @@ FAST_OPTIONS: dict[str, Any] = {
     "shutdown_timeout": 5,
 }
 
-T = TypeVar("T")
 
-
-def wait_until(predicate: Callable[[], T], timeout: float = 15.0, message: str = "condition",
+def wait_until[T](predicate: Callable[[], T], timeout: float = 15.0, message: str = "condition",
                interval: float = 0.05) -> T:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

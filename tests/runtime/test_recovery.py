@@ -39,7 +39,7 @@ def claimed_job(alias):
     def make(process_id: int):
         result = tasks.add.using(backend=alias).enqueue(1, 2)
         Job.objects.using(alias).filter(pk=result.id).update(
-            state="claimed", process_id=process_id, worker_id=f"worker-1.999999@gone.example",
+            state="claimed", process_id=process_id, worker_id="worker-1.999999@gone.example",
             started_at=timezone.now() - timedelta(minutes=5),
         )
         return result

@@ -67,3 +67,13 @@ def test_sigquit_stops_at_once(alias, backend, start_runtime, tmp_path):
     wait_for_states(alias, [stuck.id], ("failed",), timeout=5, runtime=runtime)
     assert last_error_class(backend.get_result(stuck.id)) == EXIT_ERROR
     assert process_rows(alias) == []
+
+
+def test_sigterm_right_after_start_stops_every_child(alias, start_runtime):
+    """SIGTERM while the children are still being forked: each must stop, not sit out the grace period."""
+    runtime = start_runtime(options={"shutdown_timeout": 30})
+    wait_until(lambda: runtime.kinds().get("supervisor"), 20, "the supervisor to register", interval=0.005)
+    runtime.send(signal.SIGTERM)
+    assert runtime.wait_exit(timeout=10) == 0
+    assert "did not stop in time" not in runtime.log()
+    assert process_rows(alias) == []
