@@ -45,8 +45,9 @@ class Dispatcher(Runner):
         """One round; True when a full batch was promoted and more may be due."""
         now = timezone.now()
         batch = self.dispatcher.batch_size
-        promoted = self.dialect.promote_due(self.config.alias, now, batch)
-        promoted += concurrency.dispatch_due_limited(self.database, self.config.alias, now, batch)
+        promoted, limited_due = self.dialect.promote_due_and_check(self.config.alias, now, batch)
+        if limited_due:
+            promoted += concurrency.dispatch_due_limited(self.database, self.config.alias, now, batch)
         if promoted and not self.config.silence_polling:
             logger.info("%s promoted %d scheduled jobs", self.name, promoted)
         if self.dispatcher.concurrency_maintenance and time.monotonic() >= self._next_maintenance:

@@ -278,6 +278,10 @@ class Dialect:
 
     # -- dispatch -------------------------------------------------------------
 
+    def promote_due_and_check(self, backend_alias: str, now: datetime, limit: int) -> tuple[int, bool]:
+        """``promote_due``, and whether due jobs with a concurrency key may be waiting too."""
+        return self.promote_due(backend_alias, now, limit), True
+
     def promote_due(self, backend_alias: str, now: datetime, limit: int) -> int:
         """Make due scheduled jobs without a concurrency key ready; returns how many."""
         lock = self.lock_clause()

@@ -151,16 +151,26 @@ class PostgresDialect(Dialect):
             return cursor.rowcount
 
     def promote_due(self, backend_alias: str, now: datetime, limit: int) -> int:
+        return self.promote_due_and_check(backend_alias, now, limit)[0]
+
+    def promote_due_and_check(self, backend_alias: str, now: datetime, limit: int) -> tuple[int, bool]:
+        # The same statement answers whether limited jobs are due too, so an
+        # idle dispatcher sends one statement per poll, not four.
         sql = (
             "WITH due AS (SELECT id FROM djq_job WHERE state = 'scheduled' AND backend_alias = %s"
             f" AND scheduled_at <= %s AND concurrency_key IS NULL ORDER BY scheduled_at LIMIT %s{self.lock_clause()}),"
             " upd AS (UPDATE djq_job SET state = 'ready' WHERE id IN (SELECT id FROM due)"
             " RETURNING backend_alias, queue_name, state)"
         )
+        limited = (
+            "EXISTS (SELECT 1 FROM djq_job WHERE state = 'scheduled' AND backend_alias = %s"
+            " AND scheduled_at <= %s AND concurrency_key IS NOT NULL)"
+        )
         if self.notify_enabled:
-            sql += f", {_WAKE.format(source='upd')} SELECT count(*), (SELECT count(*) FROM woke) FROM upd"
+            sql += f", {_WAKE.format(source='upd')} SELECT count(*), {limited}, (SELECT count(*) FROM woke) FROM upd"
         else:
-            sql += " SELECT count(*) FROM upd"
+            sql += f" SELECT count(*), {limited} FROM upd"
         with self.cursor() as cursor:
-            cursor.execute(sql, [backend_alias, self.dt(now), limit])
-            return cursor.fetchone()[0]
+            cursor.execute(sql, [backend_alias, self.dt(now), limit, backend_alias, self.dt(now)])
+            count, limited_due = cursor.fetchone()[:2]
+            return count, bool(limited_due)
