@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +20,8 @@ from .db.rows import NewJob
 from .exceptions import EnqueueError
 from .payload import encode_arguments
 from .results import build_result, run_after_of, task_for_job
+
+logger = logging.getLogger("djq.job")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,6 +135,8 @@ class DjqBackend(BaseTaskBackend):
                     if job.concurrency_on_conflict == "discard":
                         job.state = "discarded"
                         job.finished_at = job.enqueued_at
+                        logger.info("discarded a %s job: concurrency key %r is at its limit", job.task_path,
+                                    job.concurrency_key)
                     else:
                         job.state = "blocked"
                         job.blocked_until = job.enqueued_at + timedelta(seconds=job.concurrency_duration)

@@ -225,22 +225,28 @@ class ForkSupervisor(Supervisor):
     def _child(self, slot: Slot) -> None:
         code = 0
         try:
-            signal.set_wakeup_fd(-1)
+            # Stop signals reach a thread through the wakeup fd. A handler that
+            # stopped the runner itself would run between two bytecodes of the
+            # main thread, and Event.set() deadlocks if that thread holds the
+            # Event's lock at that moment (say, inside wake.clear()).
+            signals_r, signals_w = os.pipe()
+            os.set_blocking(signals_w, False)
+            signal.set_wakeup_fd(signals_w)
             os.close(self._pipe_r)
             os.close(self._pipe_w)
             if self.pidfile:
                 self.pidfile.close_inherited()
             runner = slot.build(self.process_id)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, lambda *_: runner.stop())
-            signal.signal(signal.SIGINT, lambda *_: runner.stop())
-            signal.signal(signal.SIGQUIT, lambda *_: os._exit(1))
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+                signal.signal(sig, _ignore)
             # A signal that came before these handlers went to the inherited
             # ones, which only marked this copy of the supervisor as stopping.
             if self.immediate:
                 os._exit(1)
             if self.stopping:
                 runner.stop()
+            threading.Thread(target=_stop_on_signal, args=(runner, signals_r), name="signals", daemon=True).start()
             runner.run()
         except BaseException as exc:
             code = 1
@@ -428,6 +434,20 @@ class AsyncSupervisor(Supervisor):
                 runner = slot.runner
                 if runner is not None and runner.process_id is not None and slot.thread.is_alive():
                     processes.handle_exited(self.database, runner.process_id, f"{slot.name} did not stop in time")
+
+
+def _ignore(*_) -> None:
+    """A handler that does nothing, so that the signal is written to the wakeup fd."""
+
+
+def _stop_on_signal(runner: Runner, wakeup_fd: int) -> None:
+    """In a forked runner: SIGTERM and SIGINT drain, SIGQUIT exits at once."""
+    while True:
+        for number in os.read(wakeup_fd, 64):
+            if number == signal.SIGQUIT:
+                os._exit(1)
+            if number in (signal.SIGTERM, signal.SIGINT):
+                runner.stop()
 
 
 def describe_exit(name: str, pid: int, status: int) -> str:
