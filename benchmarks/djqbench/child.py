@@ -96,7 +96,7 @@ def run(spec: dict) -> dict:
         record["versions"] = _versions(ctx.system)
         if ctx.notes:
             record["notes"] = ctx.notes
-    except BaseException as exc:  # noqa: BLE001 - reported as a failed result line
+    except BaseException as exc:
         record["ok"] = False
         record["error"] = f"{type(exc).__name__}: {exc}"
         record["traceback"] = traceback.format_exc()[-3000:]

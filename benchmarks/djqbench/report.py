@@ -244,7 +244,8 @@ def targets(results: list[dict]) -> str:
     def limit_line(name, value, limit, unit):
         if value is None:
             return
-        verdict = "MET" if value <= limit else f"MISSED by {_fmt(value - limit)} {unit} (x{value / limit:.2f} the limit)"
+        verdict = "MET" if value <= limit else (
+            f"MISSED by {_fmt(value - limit)} {unit} (x{value / limit:.2f} the limit)")
         out.append(f"  {name:<44} djq {_fmt(value)} {unit}  {verdict}")
 
     limit_line("pickup latency p50 <= 5 ms", _ours(groups, "latency", "p50_ms"), 5.0, "ms")
@@ -257,7 +258,8 @@ def targets(results: list[dict]) -> str:
         flat = r["growth_client"] <= 1.5 and r["growth_server"] <= 1.5 and r["plans_ok"]
         out.append(f"  {'claim time flat from 1k to 1M ready rows':<44} x{r['growth_client']} client,"
                    f" x{r['growth_server']} server, index plan ok={r['plans_ok']}  "
-                   f"{'MET' if flat else 'MISSED'} (flat = client and server time grow at most x1.5, djq_job_ready walked, no Sort)")
+                   f"{'MET' if flat else 'MISSED'}"
+                   " (flat = client and server time grow at most x1.5, djq_job_ready walked, no Sort)")
     return "\n".join(out)
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import signal
 from datetime import datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
 
 import pytest
 from django.tasks.base import TaskResultStatus
 
 from djq.models import Job, RecurringExecution
-from tests import operator_tasks, tasks
+from tests import operator_tasks
 from tests.runtime.harness import last_error_class, read_records, wait_for_states, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -83,8 +85,8 @@ def test_a_task_failing_twice_succeeds_on_its_third_attempt(alias, backend, star
     assert result.return_value == 3
     assert result.attempts == 3
     assert [e.exception_class_path for e in result.errors] == ["builtins.ConnectionError"] * 2
-    starts = [float(line) for line in open(path).read().split()]
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    starts = [float(line) for line in Path(path).read_text().split()]
+    gaps = [b - a for a, b in pairwise(starts)]
     # The policy: 0.5 s, then 1 s (base 0.5, factor 2, no jitter); never earlier.
     assert gaps[0] >= 0.5 and gaps[1] >= 1.0
     assert gaps[1] > gaps[0]
@@ -107,4 +109,4 @@ def test_two_schedulers_fire_each_slot_once(alias, start_runtime):
     )
     jobs = Job.objects.using(alias).filter(recurring_key="tick").count()
     assert jobs == len(slots)  # one job per slot, and the unique row makes a second one impossible
-    assert all(b - a == timedelta(seconds=1) for a, b in zip(slots, slots[1:], strict=False)), slots
+    assert all(b - a == timedelta(seconds=1) for a, b in pairwise(slots)), slots
