@@ -363,7 +363,10 @@ class AsyncSupervisor(Supervisor):
         saved = {}
         if self.standalone and threading.current_thread() is threading.main_thread():
             for sig, immediate in ((signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGQUIT, True)):
-                saved[sig] = signal.signal(sig, lambda *_, i=immediate: self._signal(i))
+                # Only flags: setting _wake here would deadlock if the signal came
+                # while this thread held its lock (in _wake.clear()); the loop
+                # looks at the flags every second anyway.
+                saved[sig] = signal.signal(sig, lambda *_, i=immediate: self.request_stop(i))
         self._wake = threading.Event()
         try:
             self.start()

@@ -13,13 +13,13 @@ from tests.engine.conftest import EngineWorker
 PAYLOAD = '{"args": [1, 2], "kwargs": {}}'
 
 
-def claim_statement(alias: str, selectors: list[str]) -> str:
-    """The statement ``Dialect.claim`` sends, with its parameters in place (as the driver sent it)."""
-    worker = EngineWorker(alias, "planner")
-    with CaptureQueriesContext(connections[alias]) as ctx:
-        worker.claim(10, selectors)
-    [sql] = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("WITH")]
-    return sql
+def claim_statement(alias: str, selectors: list[str]) -> tuple[str, list]:
+    """The statement ``Dialect.claim`` sends, and its parameters."""
+    from django.utils import timezone
+
+    from djq.db.sql import dialect_for
+
+    return dialect_for(alias).claim_sql(alias, selectors, 10, process_id=1, worker_id="planner", now=timezone.now())
 
 
 @pytest.mark.vendors("postgresql")
@@ -37,8 +37,8 @@ def test_postgresql_claim_uses_the_partial_index(alias, selectors, index):
             [alias, PAYLOAD],
         )
         cursor.execute("ANALYZE djq_job")
-        sql = claim_statement(alias, selectors)
-        cursor.execute("EXPLAIN " + sql)
+        sql, params = claim_statement(alias, selectors)
+        cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert re.search(rf"Index (Only )?Scan using {index} on djq_job\b", plan), plan
     assert not re.search(r"^\s*(->\s*)?(Incremental )?Sort\b", plan, re.MULTILINE), plan
@@ -61,8 +61,8 @@ def test_sqlite_claim_uses_the_partial_index(alias, selectors, index):
             [alias, PAYLOAD],
         )
         cursor.execute("ANALYZE")
-        sql = claim_statement(alias, selectors)
-        cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        sql, params = claim_statement(alias, selectors)
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         details = [row[-1] for row in cursor.fetchall()]
     plan = "\n".join(details)
     assert any(re.search(rf"USING (COVERING )?INDEX {index}\b", d) for d in details), plan

@@ -177,6 +177,18 @@ class Dialect:
             params.append(limit)
         return "WITH " + ", ".join(ctes) + f", picked AS ({picked})", params
 
+    def claim_sql(
+        self, backend_alias: str, selectors: Sequence[str], limit: int, *, process_id: int, worker_id: str,
+        now: datetime,
+    ) -> tuple[str, list]:
+        """The claim statement and its parameters (``claim`` runs it; the plan tests explain it)."""
+        head, params = self._picked_sql(backend_alias, normalise_selectors(selectors), limit)
+        sql = (
+            f"{head} UPDATE djq_job SET state = 'claimed', process_id = %s, worker_id = %s,"
+            f" started_at = %s WHERE id IN (SELECT id FROM picked) RETURNING {self.returning}"
+        )
+        return sql, [*params, process_id, worker_id, self.dt(now)]
+
     def claim(
         self,
         backend_alias: str,
@@ -189,12 +201,8 @@ class Dialect:
     ) -> list[ClaimedJob]:
         """Move up to ``limit`` ready jobs to claimed by this process, in one statement."""
         selectors = normalise_selectors(selectors)
-        head, params = self._picked_sql(backend_alias, selectors, limit)
-        sql = (
-            f"{head} UPDATE djq_job SET state = 'claimed', process_id = %s, worker_id = %s,"
-            f" started_at = %s WHERE id IN (SELECT id FROM picked) RETURNING {self.returning}"
-        )
-        params += [process_id, worker_id, self.dt(now)]
+        sql, params = self.claim_sql(backend_alias, selectors, limit, process_id=process_id, worker_id=worker_id,
+                                     now=now)
         with self.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

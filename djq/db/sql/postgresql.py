@@ -22,6 +22,20 @@ class PostgresDialect(Dialect):
     vendor = "postgresql"
     insert_chunk = 5000
 
+    def cursor(self):
+        # Server-side binding for djq's own statements, whatever the project
+        # chose for Django's cursors: parameters travel in binary instead of
+        # being quoted into the text in Python, and the hot statements (whose
+        # text never varies) are prepared once per connection instead of
+        # planned on every call.
+        from django.db.backends.postgresql.base import ServerBindingCursor
+
+        connection = self.connection
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+        with connection.wrap_database_errors:
+            return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+
     def lock_clause(self) -> str:
         # SKIP LOCKED lets concurrent claimers pass each other's rows instead
         # of queueing on them; without it they serialise (still correct).
