@@ -105,13 +105,19 @@ def handle_exited(database: str, process_id: int, reason: str) -> list[int]:
     return failed
 
 
-def prune_stale(database: str, backend_alias: str, *, threshold: float, exclude: int | None = None) -> list[int]:
-    """Delete processes whose heartbeat is older than ``threshold`` seconds and fail their jobs."""
+def prune_stale(
+    database: str, backend_alias: str, *, threshold: float, exclude: Iterable[int] = ()
+) -> list[int]:
+    """Delete processes whose heartbeat is older than ``threshold`` seconds and fail their jobs.
+
+    ``exclude`` names rows known to be alive whatever their heartbeat says
+    (a supervisor's own live children, right after a database outage).
+    """
     cutoff = timezone.now() - timedelta(seconds=threshold)
     stale = list(
         Process.objects.using(database)
         .filter(backend_alias=backend_alias, last_heartbeat_at__lt=cutoff)
-        .exclude(pk=exclude)
+        .exclude(pk__in=[pk for pk in exclude if pk is not None])
         .values_list("pk", "name", "last_heartbeat_at")
     )
     failed: list[int] = []

@@ -98,6 +98,7 @@ class Supervisor:
         self.pidfile = Pidfile(config.supervisor_pidfile) if config.supervisor_pidfile and standalone else None
         self._last_heartbeat = 0.0
         self._last_prune = 0.0
+        self._housekeeping_down = False
 
     # -- hooks and errors ------------------------------------------------------
 
@@ -128,10 +129,19 @@ class Supervisor:
                     self.config.mode, os.getpid(), ", ".join(s.name for s in self.slots) or "no runners")
         self.hook("start")
 
+    def live_rows(self) -> set[int]:
+        """Process rows of runners this supervisor knows to be alive."""
+        return set()
+
     def recover(self) -> None:
-        """Fail work left by processes that died while nobody watched."""
+        """Fail work left by processes that died while nobody watched.
+
+        This supervisor's own live runners are never pruned: after a database
+        outage longer than the alive threshold their heartbeats look stale,
+        but their parent knows better.
+        """
         processes.prune_stale(self.database, self.config.alias, threshold=self.config.process_alive_threshold,
-                              exclude=self.process_id)
+                              exclude={self.process_id, *self.live_rows()})
         processes.fail_missing(self.database, self.config.alias)
         self._last_prune = time.monotonic()
 
@@ -154,6 +164,21 @@ class Supervisor:
             # Not only at start: a runner that claimed under a row pruned
             # meanwhile (say, right after an outage) leaves claims with no row.
             self.recover()
+
+    def housekeeping_failed(self, exc: BaseException) -> None:
+        if not self._housekeeping_down:
+            self._housekeeping_down = True
+            logger.warning("supervisor lost the database (%s); retrying", str(exc).strip().splitlines()[0]
+                           if str(exc).strip() else type(exc).__name__)
+        try:
+            connections[self.database].close()
+        except Exception:
+            pass
+
+    def housekeeping_ok(self) -> None:
+        if self._housekeeping_down:
+            self._housekeeping_down = False
+            logger.warning("supervisor reconnected to the database")
 
     def finish(self) -> None:
         self.hook("stop")
@@ -272,9 +297,9 @@ class ForkSupervisor(Supervisor):
                     self.spawn(slot)
             try:
                 self.housekeeping()
+                self.housekeeping_ok()
             except DB_ERRORS as exc:
-                logger.warning("supervisor housekeeping failed: %s", exc)
-                connections[self.database].close()
+                self.housekeeping_failed(exc)
             self.wait(1.0)
 
     def wait(self, timeout: float) -> None:
@@ -328,6 +353,13 @@ class ForkSupervisor(Supervisor):
         if not self.stopping:
             slot.restart_at = time.monotonic() + self.restart_delay(slot)
 
+    def live_rows(self) -> set[int]:
+        pids = [s.pid for s in self.slots if s.pid]
+        if not pids or self.process_id is None:
+            return set()
+        return set(Process.objects.using(self.database).filter(supervisor_id=self.process_id, pid__in=pids)
+                   .values_list("pk", flat=True))
+
     def stop_children(self) -> None:
         sig = signal.SIGQUIT if self.immediate else signal.SIGTERM
         for slot in self.slots:
@@ -336,13 +368,12 @@ class ForkSupervisor(Supervisor):
                     os.kill(slot.pid, sig)
                 except ProcessLookupError:
                     pass
-        grace = 0.0 if self.immediate else self.config.shutdown_timeout + 2.0
+        # SIGQUIT children exit at once; the short grace only lets us reap them.
+        grace = 2.0 if self.immediate else self.config.shutdown_timeout + 2.0
         deadline = time.monotonic() + grace
         while any(s.pid for s in self.slots) and time.monotonic() < deadline:
             self.reap()
-            if self.immediate and not any(s.pid for s in self.slots):
-                break
-            self.wait(0.1)
+            self.wait(0.05 if self.immediate else 0.1)
         for slot in self.slots:
             if slot.pid:
                 logger.warning("%s did not stop in time; killing it", slot.name)
@@ -417,11 +448,16 @@ class AsyncSupervisor(Supervisor):
                     self.spawn(slot)
             try:
                 self.housekeeping()
+                self.housekeeping_ok()
             except DB_ERRORS as exc:
-                logger.warning("supervisor housekeeping failed: %s", exc)
-                connections[self.database].close()
+                self.housekeeping_failed(exc)
             self._wake.wait(1.0)
             self._wake.clear()
+
+    def live_rows(self) -> set[int]:
+        return {s.runner.process_id for s in self.slots
+                if s.thread is not None and s.thread.is_alive() and s.runner is not None
+                and s.runner.process_id is not None}
 
     def stop_runners(self) -> None:
         for slot in self.slots:
@@ -435,7 +471,8 @@ class AsyncSupervisor(Supervisor):
             # Threads cannot be killed: fail what they still hold, as a dead process's work.
             for slot in self.slots:
                 runner = slot.runner
-                if runner is not None and runner.process_id is not None and slot.thread.is_alive():
+                if (runner is not None and runner.process_id is not None and slot.thread is not None
+                        and slot.thread.is_alive()):
                     processes.handle_exited(self.database, runner.process_id, f"{slot.name} did not stop in time")
 
 

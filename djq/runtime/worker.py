@@ -145,6 +145,9 @@ class Worker(Runner):
         next_poll = 0.0
         while not self.stopping.is_set():
             try:
+                self.heartbeat_if_due()
+                if self.stopping.is_set():
+                    break
                 limit = 0
                 if self.wants_more() and (more or self._notified or time.monotonic() >= next_poll):
                     self._notified = False
@@ -153,7 +156,6 @@ class Worker(Runner):
                 if limit:
                     more = len(claimed) == limit
                     next_poll = time.monotonic() + self.poll_interval()
-                self.heartbeat_if_due()
                 self.outage_over()
             except DB_ERRORS as exc:
                 self.outage(exc)
