@@ -63,7 +63,7 @@ def embedded_settings() -> dict:
                 "OPTIONS": {
                     "workers": [{"queues": ["default", "reports"], "threads": 3, "polling_interval": 0.2}],
                     "dispatchers": [{"polling_interval": 0.5}],
-                    "scheduler": {"polling_interval": 1},
+                    "scheduler": {"polling_interval": 1, "dynamic_tasks_enabled": True},
                     "process_heartbeat_interval": 10,
                     "process_alive_threshold": 60,
                     "recurring": {

@@ -40,7 +40,6 @@ def claim_backlog(ctx) -> dict:
     if ctx.system.name != "djq":
         return {"skipped": "claim vs backlog measures djq's claim statement only"}
     from django.db import connection, transaction
-    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from djq.db.sql.postgresql import PostgresDialect
@@ -61,9 +60,9 @@ def claim_backlog(ctx) -> dict:
             transaction.set_rollback(True)
         return elapsed, len(jobs)
 
-    def explain(sql: str, options: str):
+    def explain(sql: str, params: list, options: str):
         with transaction.atomic(), connection.cursor() as cur:
-            cur.execute(f"EXPLAIN ({options}) {sql}")
+            cur.execute(f"EXPLAIN ({options}) {sql}", params)
             rows = cur.fetchall()
             transaction.set_rollback(True)
         return rows
@@ -85,20 +84,18 @@ def claim_backlog(ctx) -> dict:
                 raise RuntimeError(f"claim returned {got} jobs from a backlog of {size}")
             timings.append(elapsed)
 
-        with CaptureQueriesContext(connection) as captured, transaction.atomic():
-            dialect.claim("default", ["*"], LIMIT, process_id=1, worker_id="bench", now=now)
-            transaction.set_rollback(True)
-        sql = [q["sql"] for q in captured.captured_queries if "UPDATE djq_job" in q["sql"]][-1]
+        # The statement claim() sends, with its parameters (djq binds them server-side).
+        sql, params = dialect.claim_sql("default", ["*"], LIMIT, process_id=1, worker_id="bench", now=now)
         exec_ms, plan_json = [], None
         for _ in range(25):
-            plan_json = explain(sql, "ANALYZE, FORMAT JSON")[0][0]
+            plan_json = explain(sql, params, "ANALYZE, FORMAT JSON")[0][0]
             if isinstance(plan_json, str):
                 plan_json = json.loads(plan_json)
             exec_ms.append(plan_json[0]["Execution Time"])
         nodes = _plan_nodes(plan_json[0]["Plan"])
         indexes = sorted({n["Index Name"] for n in nodes if "Index Name" in n})
         sorts = [n["Node Type"] for n in nodes if "Sort" in n["Node Type"]]
-        text_plan = "\n".join(r[0] for r in explain(sql, "ANALYZE, BUFFERS"))
+        text_plan = "\n".join(r[0] for r in explain(sql, params, "ANALYZE, BUFFERS"))
         plan_file = results_dir / f"claim_plan_{size}.txt"
         plan_file.write_text(
             f"-- djq claim of {LIMIT} jobs, backlog of {size:,} ready rows"
