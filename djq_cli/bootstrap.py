@@ -53,6 +53,7 @@ def embedded_settings() -> dict:
     return {
         "SECRET_KEY": "djq-embedded",
         "USE_TZ": True,
+        "TIME_ZONE": "UTC",
         "INSTALLED_APPS": ["djq"],
         "DATABASES": {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(home / "djq.sqlite3"),
                                   "OPTIONS": _sqlite_options()}},
@@ -89,6 +90,7 @@ def standalone_settings(url: str) -> dict:
     return {
         "SECRET_KEY": "djq-standalone",
         "USE_TZ": True,
+        "TIME_ZONE": "UTC",
         "INSTALLED_APPS": ["djq"],
         "DATABASES": {"default": database},
         "TASKS": {"default": {"BACKEND": "djq.backend.DjqBackend", "QUEUES": [], "OPTIONS": {}}},
