@@ -50,7 +50,7 @@ class Runner:
 
     @property
     def title(self) -> str:
-        return f"{self.kind} {self.name} [{self.config.alias}]"
+        return f"{self.name} [{self.config.alias}]"
 
     def run(self) -> None:
         """Register, loop until stopped, clean up. Blocks."""
