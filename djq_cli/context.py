@@ -12,7 +12,7 @@ import enum
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -88,7 +88,7 @@ class State:
         if self.json:
             print_json(document if document is not None else [to_jsonable(r) for r in rows])
             return
-        values = [[_cell(getattr(r, attr) if not isinstance(r, dict) else r.get(attr)) for attr, _ in columns]
+        values = [[r.get(attr) if isinstance(r, dict) else getattr(r, attr) for attr, _ in columns]
                   for r in rows]
         if sys.stdout.isatty():
             from rich.table import Table
@@ -126,10 +126,6 @@ def print_json(document: Any) -> None:
     sys.stdout.write(json.dumps(to_jsonable(document), indent=2, sort_keys=False) + "\n")
 
 
-def _cell(value: Any) -> Any:
-    return value
-
-
 def _plain(value: Any) -> str:
     if value is None:
         return ""
@@ -157,6 +153,3 @@ def _human(value: Any) -> str:
         return f"{value:.1f}"
     return _plain(value)
 
-
-def lines(items: Iterable[str]) -> str:
-    return "\n".join(items)
