@@ -6,7 +6,8 @@ import logging
 import threading
 
 from ..config import get_config
-from ..runtime.supervisor import AsyncSupervisor, build_supervisor
+from ..runtime.supervisor import build_supervisor
+from ..runtime.threaded import AsyncSupervisor
 
 logger = logging.getLogger("djq.runtime")
 

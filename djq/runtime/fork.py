@@ -1,0 +1,212 @@
+"""``fork`` mode: every runner in its own OS process, reaped and restarted by the supervisor."""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import signal
+import threading
+import time
+
+from django.db import connections
+
+from ..models import Process
+from ..ops import processes
+from . import errors
+from .base import DB_ERRORS, Runner
+from .supervisor import Slot, Supervisor, describe_exit
+
+logger = logging.getLogger("djq.runtime")
+
+
+class ForkSupervisor(Supervisor):
+    """Every runner in its own OS process."""
+
+    def run(self) -> int:
+        self._pipe_r, self._pipe_w = os.pipe()
+        os.set_blocking(self._pipe_w, False)
+        os.set_blocking(self._pipe_r, False)
+        previous = signal.set_wakeup_fd(self._pipe_w)
+        handlers = {
+            signal.SIGTERM: lambda *_: self.request_stop(),
+            signal.SIGINT: lambda *_: self.request_stop(),
+            signal.SIGQUIT: lambda *_: self.request_stop(immediate=True),
+            signal.SIGCHLD: lambda *_: None,  # only to wake the loop through the pipe
+        }
+        saved = {sig: signal.signal(sig, h) for sig, h in handlers.items()}
+        try:
+            self.start()
+            try:
+                self.loop()
+            finally:
+                self.stop_children()
+                self.finish()
+            return 0
+        finally:
+            for sig, h in saved.items():
+                signal.signal(sig, h)
+            signal.set_wakeup_fd(previous)
+            os.close(self._pipe_r)
+            os.close(self._pipe_w)
+
+    def spawn(self, slot: Slot) -> None:
+        connections.close_all()  # a child must never share the parent's sockets
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, measured by the e2e tests
+            self._child(slot)
+        slot.pid = pid
+        slot.started_at = time.monotonic()
+
+    def _child(self, slot: Slot) -> None:
+        code = 0
+        try:
+            # Stop signals reach a thread through the wakeup fd. A handler that
+            # stopped the runner itself would run between two bytecodes of the
+            # main thread, and Event.set() deadlocks if that thread holds the
+            # Event's lock at that moment (say, inside wake.clear()).
+            signals_r, signals_w = os.pipe()
+            os.set_blocking(signals_w, False)
+            signal.set_wakeup_fd(signals_w)
+            os.close(self._pipe_r)
+            os.close(self._pipe_w)
+            if self.pidfile:
+                self.pidfile.close_inherited()
+            runner = slot.build(self.process_id)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+                signal.signal(sig, _ignore)
+            # A signal that came before these handlers went to the inherited
+            # ones, which only marked this copy of the supervisor as stopping.
+            if self.immediate:
+                os._exit(1)
+            if self.stopping:
+                runner.stop()
+            threading.Thread(target=_stop_on_signal, args=(runner, signals_r), name="signals", daemon=True).start()
+            runner.run()
+        except BaseException as exc:
+            code = 1
+            try:
+                errors.report(exc, self.config.on_thread_error)
+            except BaseException:
+                pass
+        finally:
+            logging.shutdown()
+            os._exit(code)
+
+    def loop(self) -> None:
+        for slot in self.slots:
+            self.spawn(slot)
+        while not self.stopping:
+            self.reap()
+            if self.stopping:
+                break
+            now = time.monotonic()
+            for slot in self.slots:
+                if slot.pid is None and now >= slot.restart_at:
+                    logger.info("starting %s again", slot.name)
+                    self.spawn(slot)
+            try:
+                self.housekeeping()
+                self.housekeeping_ok()
+            except DB_ERRORS as exc:
+                self.housekeeping_failed(exc)
+            self.wait(1.0)
+
+    def wait(self, timeout: float) -> None:
+        try:
+            select.select([self._pipe_r], [], [], timeout)
+        except InterruptedError:
+            pass
+        try:
+            while os.read(self._pipe_r, 512):
+                pass
+        except BlockingIOError:
+            pass
+
+    def reap(self) -> list[Slot]:
+        """Collect exited children: fail what they held, schedule restarts."""
+        exited = []
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            slot = next((s for s in self.slots if s.pid == pid), None)
+            if slot is None:
+                continue
+            slot.pid = None
+            exited.append(slot)
+            reason = describe_exit(slot.name, pid, status)
+            self.handle_exit(slot, pid, reason)
+        return exited
+
+    def handle_exit(self, slot: Slot, pid: int, reason: str) -> None:
+        clean = reason.endswith("exited with status 0")
+        if not (self.stopping and clean):
+            logger.warning("%s", reason)
+        for attempt in range(3):
+            try:
+                row = self.child_row(pid)
+                if row is not None:
+                    failed = processes.handle_exited(self.database, row, reason)
+                    if failed:
+                        logger.warning("failed %d jobs held by %s: %s", len(failed), slot.name,
+                                       ", ".join(map(str, failed)))
+                break
+            except DB_ERRORS as exc:
+                connections[self.database].close()
+                if attempt == 2:
+                    logger.warning("could not recover the jobs of %s yet (%s); pruning will", slot.name, exc)
+                time.sleep(0.2 * (attempt + 1))
+        if not self.stopping:
+            slot.restart_at = time.monotonic() + self.restart_delay(slot)
+
+    def live_rows(self) -> set[int]:
+        pids = [s.pid for s in self.slots if s.pid]
+        if not pids or self.process_id is None:
+            return set()
+        return set(Process.objects.using(self.database).filter(supervisor_id=self.process_id, pid__in=pids)
+                   .values_list("pk", flat=True))
+
+    def stop_children(self) -> None:
+        sig = signal.SIGQUIT if self.immediate else signal.SIGTERM
+        for slot in self.slots:
+            if slot.pid:
+                try:
+                    os.kill(slot.pid, sig)
+                except ProcessLookupError:
+                    pass
+        # SIGQUIT children exit at once; the short grace only lets us reap them.
+        grace = 2.0 if self.immediate else self.config.shutdown_timeout + 2.0
+        deadline = time.monotonic() + grace
+        while any(s.pid for s in self.slots) and time.monotonic() < deadline:
+            self.reap()
+            self.wait(0.05 if self.immediate else 0.1)
+        for slot in self.slots:
+            if slot.pid:
+                logger.warning("%s did not stop in time; killing it", slot.name)
+                try:
+                    os.kill(slot.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        end = time.monotonic() + 5
+        while any(s.pid for s in self.slots) and time.monotonic() < end:
+            self.reap()
+            self.wait(0.05)
+
+
+def _ignore(*_) -> None:
+    """A handler that does nothing, so that the signal is written to the wakeup fd."""
+
+
+def _stop_on_signal(runner: Runner, wakeup_fd: int) -> None:
+    """In a forked runner: SIGTERM and SIGINT drain, SIGQUIT exits at once."""
+    while True:
+        for number in os.read(wakeup_fd, 64):
+            if number == signal.SIGQUIT:
+                os._exit(1)
+            if number in (signal.SIGTERM, signal.SIGINT):
+                runner.stop()
