@@ -29,6 +29,18 @@ def say(text: str) -> None:
     sys.stderr.flush()
 
 
+def new_job(st: State, job_id: int, *, message: str, **document: object) -> None:
+    """Report a job a command enqueued: its id on stdout (or JSON), the sentence on a terminal."""
+    if st.json:
+        from ..context import print_json
+
+        print_json({"id": job_id, **document})
+        return
+    typer.echo(job_id)
+    if st.interactive:
+        say(message)
+
+
 def fail(text: str, *, code: int = FAILED) -> NoReturn:
     say(f"djq: error: {text}")
     raise typer.Exit(code)

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from ..context import print_json, state
+from ..context import state
 from ..parsing import json_value, moment
-from .base import command
+from .base import command, new_job
 
 
 def enqueue(
@@ -43,12 +43,7 @@ def enqueue(
 
     job_id = enqueue_by_path(st.backend, task_path, parsed_args, parsed_kwargs, queue_name=queue,
                              priority=priority, run_after=when)
-    if st.json:
-        print_json({"id": job_id, "task_path": task_path})
-    else:
-        typer.echo(job_id)
-        if st.interactive:
-            st.message(f"enqueued job {job_id} ({task_path})")
+    new_job(st, job_id, message=f"enqueued job {job_id} ({task_path})", task_path=task_path)
 
 
 def register(app: typer.Typer) -> None:

@@ -283,16 +283,10 @@ def enqueue_again(ctx: typer.Context, job_id: JobId) -> None:
     st.backend_object()
     from djq.ops.jobs import enqueue_again as again
 
-    from ..context import print_json
-    from .base import say
+    from .base import new_job
 
     new_id = again(st.backend, job_id)
-    if st.json:
-        print_json({"id": new_id, "source_id": job_id})
-        return
-    typer.echo(new_id)
-    if st.interactive:
-        say(f"enqueued job {new_id}, a copy of job {job_id}")
+    new_job(st, new_id, message=f"enqueued job {new_id}, a copy of job {job_id}", source_id=job_id)
 
 
 def register(app: typer.Typer) -> None:

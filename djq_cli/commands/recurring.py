@@ -8,7 +8,7 @@ import typer
 
 from ..context import print_json, state
 from ..parsing import json_value
-from .base import command, fail, group, say
+from .base import command, fail, group, new_job, say
 
 HELP = """Recurring tasks: the cron-scheduled tasks from settings and those scheduled at run time.
 
@@ -203,12 +203,7 @@ def run(ctx: typer.Context, key: Key) -> None:
     from djq.ops.recurring import run_now
 
     job_id = run_now(st.backend, key)
-    if st.json:
-        print_json({"id": job_id, "key": key})
-        return
-    typer.echo(job_id)
-    if st.interactive:
-        say(f"enqueued job {job_id} for {key}")
+    new_job(st, job_id, message=f"enqueued job {job_id} for {key}", key=key)
 
 
 def register(app: typer.Typer) -> None:
