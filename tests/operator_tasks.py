@@ -9,6 +9,7 @@ from pathlib import Path
 from django.tasks import task
 
 from djq.api import concurrency, retry
+from tests.tasks import mark_started
 
 
 def _line(path: str, event: str, token: str) -> None:
@@ -25,6 +26,7 @@ def limited_record(path: str, token: str, key: str = "k", seconds: float = 0.05)
     return token
 
 
+
 @task
 @concurrency("only:{key}", limit=1, on_conflict="discard")
 def singleton(key: str = "k") -> str:
@@ -34,7 +36,7 @@ def singleton(key: str = "k") -> str:
 @concurrency("gate:{key}", limit=1, duration=60)
 @task
 def limited_block(release: str, marker: str, key: str = "k", timeout: float = 30.0) -> str:
-    Path(marker).write_text(str(os.getpid()))
+    mark_started(marker)
     deadline = time.monotonic() + timeout
     while not os.path.exists(release):
         if time.monotonic() > deadline:

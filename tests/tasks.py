@@ -9,6 +9,13 @@ from pathlib import Path
 from django.tasks import task
 
 
+def mark_started(marker: str) -> None:
+    """Create ``marker`` holding our pid, atomically: a reader never sees it empty."""
+    partial = f"{marker}.{os.getpid()}.tmp"
+    Path(partial).write_text(str(os.getpid()))
+    os.replace(partial, marker)
+
+
 @task
 def add(a: int, b: int) -> int:
     return a + b
@@ -54,7 +61,7 @@ def record(path: str, token: str, seconds: float = 0.0) -> str:
 @task
 def block_until(path: str, marker: str, timeout: float = 30.0) -> str:
     """Signal that the job started (creates ``marker``), then wait until ``path`` exists."""
-    Path(marker).write_text(str(os.getpid()))
+    mark_started(marker)
     deadline = time.monotonic() + timeout
     while not os.path.exists(path):
         if time.monotonic() > deadline:
