@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
@@ -15,7 +14,7 @@ from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
 from django.tasks.signals import task_enqueued
 from django.utils import timezone
 
-from .concurrency import policy_for, resolve_key
+from .concurrency import policy_for, resolve_key, without_slot
 from .db.rows import NewJob
 from .exceptions import EnqueueError
 from .payload import encode_arguments
@@ -132,14 +131,12 @@ class DjqBackend(BaseTaskBackend):
                 if not self.dialect.acquire_slot(
                     job.concurrency_key, job.concurrency_limit, job.concurrency_duration, job.enqueued_at
                 ):
-                    if job.concurrency_on_conflict == "discard":
-                        job.state = "discarded"
-                        job.finished_at = job.enqueued_at
+                    for name, value in without_slot(job.concurrency_on_conflict, job.enqueued_at,
+                                                    job.concurrency_duration).items():
+                        setattr(job, name, value)
+                    if job.state == "discarded":
                         logger.info("discarded a %s job: concurrency key %r is at its limit", job.task_path,
                                     job.concurrency_key)
-                    else:
-                        job.state = "blocked"
-                        job.blocked_until = job.enqueued_at + timedelta(seconds=job.concurrency_duration)
             return self.dialect.insert_jobs(jobs)
 
     def _result_for(self, task: Task, job_id: int, job: NewJob, args, kwargs) -> TaskResult:

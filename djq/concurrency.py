@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.tasks.base import Task
@@ -41,6 +42,13 @@ class ConcurrencyPolicy:
             raise EnqueueError(f"concurrency duration must be a positive number of seconds, got {self.duration!r}")
         if self.on_conflict not in ON_CONFLICT:
             raise EnqueueError(f"on_conflict must be 'block' or 'discard', got {self.on_conflict!r}")
+
+
+def without_slot(on_conflict: str | None, now: datetime, duration: float) -> dict[str, Any]:
+    """The fields of a job that found its key's slots all taken: dropped, or waiting for one."""
+    if on_conflict == "discard":
+        return {"state": "discarded", "finished_at": now}
+    return {"state": "blocked", "blocked_until": now + timedelta(seconds=duration)}
 
 
 def policy_for(task: Task) -> ConcurrencyPolicy | None:

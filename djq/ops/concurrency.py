@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Count, Q
 
+from ..concurrency import without_slot
 from ..db.sql import dialect_for
 from ..models import Job, Semaphore
 
@@ -39,15 +40,14 @@ def dispatch_due_limited(database: str, backend_alias: str, now: datetime, limit
             .values("id", "queue_name", "concurrency_key", "concurrency_limit", "concurrency_duration",
                     "concurrency_on_conflict")[:limit]
         )
-        for job in due:
+        # Slots in key order, as at enqueue: no two transactions wait on each other's semaphores.
+        for job in sorted(due, key=lambda j: j["concurrency_key"]):
             duration = job["concurrency_duration"] or 0
             if dialect.acquire_slot(job["concurrency_key"], job["concurrency_limit"] or 1, duration, now):
                 changes = {"state": "ready"}
                 woken.add(job["queue_name"])
-            elif job["concurrency_on_conflict"] == "discard":
-                changes = {"state": "discarded", "finished_at": now}
             else:
-                changes = {"state": "blocked", "blocked_until": now + timedelta(seconds=duration)}
+                changes = without_slot(job["concurrency_on_conflict"], now, duration)
             Job.objects.using(database).filter(pk=job["id"]).update(**changes)
     dialect.notify(backend_alias, sorted(woken))
     return len(due)

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import Count
 from django.utils import timezone
 
+from ..config import get_config
 from ..models import Job, Process
 
 
@@ -35,14 +36,8 @@ class Health:
     max_age: float
 
 
-def _config(backend_alias: str):
-    from ..config import get_config
-
-    return get_config(backend_alias)
-
-
 def list_processes(backend_alias: str) -> list[ProcessRow]:
-    cfg = _config(backend_alias)
+    cfg = get_config(backend_alias)
     db = cfg.database_alias
     rows = list(Process.objects.using(db).filter(backend_alias=backend_alias).order_by("supervisor_id", "kind", "name"))
     running = dict(
@@ -63,7 +58,7 @@ def list_processes(backend_alias: str) -> list[ProcessRow]:
 
 def health(backend_alias: str, *, max_age: float | None = None) -> Health:
     """Healthy when at least one process heartbeat is fresher than ``max_age`` (default: the alive threshold)."""
-    cfg = _config(backend_alias)
+    cfg = get_config(backend_alias)
     limit = max_age if max_age is not None else cfg.process_alive_threshold
     live: dict[str, int] = {}
     stale: dict[str, int] = {}

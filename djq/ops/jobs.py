@@ -11,6 +11,7 @@ from django.tasks import task_backends
 from django.tasks.base import TASK_MAX_PRIORITY, TASK_MIN_PRIORITY
 from django.utils import timezone
 
+from ..db.aliases import database_for
 from ..db.rows import NewJob
 from ..db.sql import dialect_for
 from ..exceptions import DjqError, EnqueueError, JobNotFound, UndiscardableError
@@ -173,14 +174,8 @@ def _row(values: dict) -> JobRow:
     )
 
 
-def _database(backend_alias: str) -> str:
-    from ..config import get_config
-
-    return get_config(backend_alias).database_alias
-
-
 def _queryset(flt: JobFilter):
-    qs = Job.objects.using(_database(flt.backend_alias)).filter(backend_alias=flt.backend_alias)
+    qs = Job.objects.using(database_for(flt.backend_alias)).filter(backend_alias=flt.backend_alias)
     if flt.ids:
         qs = qs.filter(id__in=flt.ids)
     if flt.states:
@@ -221,12 +216,8 @@ def list_jobs(flt: JobFilter, *, limit: int = 50, before_id: int | None = None) 
     return rows
 
 
-def count_jobs(flt: JobFilter) -> int:
-    return _queryset(flt).count()
-
-
 def get_job(backend_alias: str, job_id: int) -> JobDetail:
-    values = (Job.objects.using(_database(backend_alias)).filter(backend_alias=backend_alias, id=job_id)
+    values = (Job.objects.using(database_for(backend_alias)).filter(backend_alias=backend_alias, id=job_id)
               .values(*LIST_FIELDS, "payload", "return_value", "recurring_key").first())
     if values is None:
         raise JobNotFound(f"no job {job_id} in backend {backend_alias!r}")
@@ -262,7 +253,7 @@ def _batches(flt: JobFilter, batch_size: int):
 
 def retry(flt: JobFilter, *, at: datetime | None = None, batch_size: int = 1000, dry_run: bool = False) -> BulkResult:
     """Run failed jobs again (now, or at ``at``), keeping their attempt history."""
-    db = _database(flt.backend_alias)
+    db = database_for(flt.backend_alias)
     flt_failed = JobFilter(**{**_asdict(flt), "states": ("failed",)})
     total = BulkResult(dry_run=dry_run)
     if flt.ids:
@@ -305,7 +296,7 @@ def discard(flt: JobFilter, *, batch_size: int = 1000, dry_run: bool = False) ->
 
     A single running job named by id raises ``UndiscardableError``.
     """
-    db = _database(flt.backend_alias)
+    db = database_for(flt.backend_alias)
     if len(flt.ids) == 1 and not flt.states:
         state = _queryset(flt).values_list("state", flat=True).first()
         if state is None:

@@ -6,7 +6,7 @@ import json
 import logging
 import traceback
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -156,6 +156,3 @@ def format_error(exc: BaseException) -> dict:
         "traceback": "".join(traceback.format_exception(exc)),
     }
 
-
-def age_seconds(moment: datetime) -> float:
-    return (timezone.now() - moment).total_seconds()

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
+from ..db.aliases import database_for
 from ..db.sql import dialect_for
 from ..exceptions import QueueNotFound
 from ..models import Job, Pause
@@ -31,15 +32,9 @@ class QueueRow:
     oldest_ready_at: datetime | None
 
 
-def _database(backend_alias: str) -> str:
-    from ..config import get_config
-
-    return get_config(backend_alias).database_alias
-
-
 def list_queues(backend_alias: str, names: list[str] | None = None) -> list[QueueRow]:
     """Every queue with work, failures or a pause, with counts per state."""
-    db = _database(backend_alias)
+    db = database_for(backend_alias)
     jobs = Job.objects.using(db).filter(backend_alias=backend_alias, state__in=ACTIVE)
     if names:
         jobs = jobs.filter(queue_name__in=names)
@@ -87,24 +82,25 @@ def find_queue(backend_alias: str, name: str) -> QueueRow:
 
 
 def size(backend_alias: str, name: str) -> int:
-    db = _database(backend_alias)
+    db = database_for(backend_alias)
     return Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name, state="ready").count()
 
 
 def latency(backend_alias: str, name: str) -> float | None:
-    db = _database(backend_alias)
+    db = database_for(backend_alias)
     oldest = (Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name, state="ready")
               .aggregate(t=Min("scheduled_at"))["t"])
     return None if oldest is None else (timezone.now() - oldest).total_seconds()
 
 
 def is_paused(backend_alias: str, name: str) -> bool:
-    return Pause.objects.using(_database(backend_alias)).filter(backend_alias=backend_alias, queue_name=name).exists()
+    pauses = Pause.objects.using(database_for(backend_alias))
+    return pauses.filter(backend_alias=backend_alias, queue_name=name).exists()
 
 
 def pause(backend_alias: str, name: str) -> Change:
     """Stop claims from ``name`` (enqueueing and running jobs go on). Idempotent."""
-    db = _database(backend_alias)
+    db = database_for(backend_alias)
     try:
         with transaction.atomic(using=db):
             _, created = Pause.objects.using(db).get_or_create(
@@ -117,7 +113,7 @@ def pause(backend_alias: str, name: str) -> Change:
 
 def resume(backend_alias: str, name: str) -> Change:
     """Let workers claim from ``name`` again. Idempotent."""
-    db = _database(backend_alias)
+    db = database_for(backend_alias)
     deleted, _ = Pause.objects.using(db).filter(backend_alias=backend_alias, queue_name=name).delete()
     if deleted:
         dialect_for(db).notify(backend_alias, [name])

@@ -10,6 +10,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ..config import get_config
 from ..cron import parse_schedule
 from ..db.rows import NewJob
 from ..exceptions import RecurringTaskError
@@ -167,14 +168,8 @@ def info(row: RecurringTask) -> RecurringInfo:
 # -- operator verbs -----------------------------------------------------------------
 
 
-def _config(backend_alias: str):
-    from ..config import get_config
-
-    return get_config(backend_alias)
-
-
 def _row(backend_alias: str, key: str) -> RecurringTask:
-    row = RecurringTask.objects.using(_config(backend_alias).database_alias).filter(
+    row = RecurringTask.objects.using(get_config(backend_alias).database_alias).filter(
         backend_alias=backend_alias, key=key).first()
     if row is None:
         raise RecurringTaskError(f"no recurring task {key!r} in backend {backend_alias!r}")
@@ -182,7 +177,7 @@ def _row(backend_alias: str, key: str) -> RecurringTask:
 
 
 def list_recurring(backend_alias: str) -> list[RecurringInfo]:
-    db = _config(backend_alias).database_alias
+    db = get_config(backend_alias).database_alias
     return [info(r) for r in RecurringTask.objects.using(db).filter(backend_alias=backend_alias).order_by("key")]
 
 
@@ -203,7 +198,7 @@ def schedule(
     backend_alias: str = "default",
 ) -> RecurringInfo:
     """Create or update a dynamic recurring task (needs ``scheduler.dynamic_tasks_enabled``)."""
-    cfg = _config(backend_alias)
+    cfg = get_config(backend_alias)
     if not cfg.scheduler.dynamic_tasks_enabled:
         raise RecurringTaskError(
             f"dynamic recurring tasks are off for backend {backend_alias!r}; "
@@ -240,7 +235,7 @@ def schedule(
 
 def unschedule(key: str, *, backend_alias: str = "default") -> int:
     """Remove a dynamic recurring task; returns 1, or 0 if it is unknown or static."""
-    db = _config(backend_alias).database_alias
+    db = get_config(backend_alias).database_alias
     deleted, _ = RecurringTask.objects.using(db).filter(backend_alias=backend_alias, key=key, static=False).delete()
     return deleted
 
@@ -248,7 +243,7 @@ def unschedule(key: str, *, backend_alias: str = "default") -> int:
 def set_paused(backend_alias: str, key: str, paused: bool) -> Change:
     """Pause or resume a recurring task without removing it. Idempotent."""
     row = _row(backend_alias, key)
-    db = _config(backend_alias).database_alias
+    db = get_config(backend_alias).database_alias
     if row.paused == paused:
         return Change(key, False, f"{key} is already {'paused' if paused else 'active'}")
     changes = {"paused": paused, "updated_at": timezone.now()}
