@@ -18,6 +18,7 @@ from ..exceptions import DjqError, EnqueueError, JobNotFound, UndiscardableError
 from ..models import Job
 from ..payload import encode_arguments
 from ..results import load_task
+from .pages import COUNT_CAP, Page
 from .results import BulkResult
 
 
@@ -128,6 +129,9 @@ class JobRow:
     last_error: str | None
     worker_id: str | None
     concurrency_key: str | None
+    #: The last error's exception class path and message, as stored at finish time (``None`` if none).
+    error_class: str | None = None
+    error_message: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +203,49 @@ def _error_matches(attempts: list, exception_class: str) -> bool:
         return False
     path = last["exception_class_path"]
     return path == exception_class or path.rsplit(".", 1)[-1] == exception_class
+
+
+#: The order of each state's pages (each matches an index; see migration 0003).
+#: ``None`` is every state at once, newest first.
+ORDERS: dict[str | None, str] = {
+    "ready": "priority DESC, id (claim order)",
+    "scheduled": "scheduled_at, id (next due first)",
+    "blocked": "priority DESC, id (release order)",
+    "claimed": "started_at, id (longest running first)",
+    "finished": "finished_at DESC, id DESC (newest first)",
+    "failed": "finished_at DESC, id DESC (newest first)",
+    "discarded": "finished_at DESC, id DESC (newest first)",
+    None: "id DESC (newest first)",
+}
+
+
+def job_page(
+    backend_alias: str,
+    state: str | None,
+    *,
+    queue: str | None = None,
+    task_path: str | None = None,
+    exception_class: str | None = None,
+    text: str | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    limit: int = 50,
+    count_cap: int = COUNT_CAP,
+) -> Page[JobRow]:
+    """One page of ``state``'s jobs in that state's order (``ORDERS``), every filter in SQL.
+
+    - ``queue``, ``task_path``: exact names.
+    - ``exception_class``: the last error's class, as a dotted path or a bare
+      class name (``TimeoutError`` matches ``builtins.TimeoutError``).
+    - ``text``: a case-sensitive substring of the last error's message.
+    - ``after`` / ``before``: a ``next_cursor`` / ``previous_cursor`` of an
+      earlier page of the same state; at most one of them.
+
+    The page's ``count`` counts every matching job, capped at ``count_cap``
+    (``str(page.count)`` reads "10,000+" beyond it). Raises
+    ``InvalidCursor`` for a cursor this listing did not hand out.
+    """
+    raise NotImplementedError
 
 
 def list_jobs(flt: JobFilter, *, limit: int = 50, before_id: int | None = None) -> list[JobRow]:
