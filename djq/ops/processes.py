@@ -7,7 +7,6 @@ import traceback
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from ..db.sql import dialect_for

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ..db.aliases import database_for
 from ..db.sql import dialect_for
+from ..db.sql.reads import capped_counts, distinct_values
 from ..exceptions import QueueNotFound
 from ..models import Job, Pause
 from .pages import COUNT_CAP, Count
@@ -43,30 +44,36 @@ def list_queues(backend_alias: str, names: list[str] | None = None, *, count_cap
     count from a ``LIMIT count_cap + 1`` subquery on the same index.
     """
     db = database_for(backend_alias)
-    jobs = Job.objects.using(db).filter(backend_alias=backend_alias, state__in=ACTIVE)
     if names:
-        jobs = jobs.filter(queue_name__in=names)
-    counts: dict[str, dict[str, int]] = {}
-    for row in jobs.values("queue_name", "state").annotate(n=models.Count("id")).order_by():
-        counts.setdefault(row["queue_name"], {})[row["state"]] = row["n"]
-    oldest = dict(
-        Job.objects.using(db).filter(backend_alias=backend_alias, state="ready")
-        .values("queue_name").annotate(t=models.Min("scheduled_at")).order_by().values_list("queue_name", "t")
-    )
+        groups = [(state, name) for name in names for state in ACTIVE]
+    else:
+        groups = distinct_values(db, backend_alias, ACTIVE, "queue_name")
+    counts = capped_counts(db, backend_alias, groups, count_cap)
+    oldest = oldest_ready(backend_alias)
     paused = set(Pause.objects.using(db).filter(backend_alias=backend_alias).values_list("queue_name", flat=True))
-    found = set(counts) | paused
+    found = {queue for _state, queue in groups} | paused
     if names:
-        found |= set(names)
+        found = set(names)
     now = timezone.now()
     return [
         QueueRow(
             name=name, backend_alias=backend_alias,
-            **{s: Count(counts.get(name, {}).get(s, 0)) for s in ACTIVE}, paused=name in paused,
+            **{state: Count.of(counts.get((state, name), 0), count_cap) for state in ACTIVE},
+            paused=name in paused,
             latency=(now - oldest[name]).total_seconds() if name in oldest else None,
             oldest_ready_at=oldest.get(name),
         )
         for name in sorted(found)
     ]
+
+
+def oldest_ready(backend_alias: str) -> dict[str, datetime]:
+    """When the oldest ready job of each queue became due: one pass over the ready jobs' index."""
+    db = database_for(backend_alias)
+    return dict(
+        Job.objects.using(db).filter(backend_alias=backend_alias, state="ready")
+        .values("queue_name").annotate(t=models.Min("scheduled_at")).order_by().values_list("queue_name", "t")
+    )
 
 
 def get_queue(backend_alias: str, name: str) -> QueueRow:

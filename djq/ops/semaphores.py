@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Count
+
+from ..db.aliases import database_for
+from ..models import Job, Semaphore
+
 
 @dataclass(frozen=True, slots=True)
 class SemaphoreRow:
@@ -29,4 +34,17 @@ def list_semaphores(backend_alias: str, *, key: str | None = None, limit: int = 
     Blocked-job counts come from one grouped query over the blocked jobs'
     index, for the keys listed.
     """
-    raise NotImplementedError
+    db = database_for(backend_alias)
+    semaphores = Semaphore.objects.using(db).order_by("key")
+    if key is not None:
+        semaphores = semaphores.filter(key=key)
+    rows = list(semaphores.values_list("key", "value", "limit", "expires_at")[:limit])
+    blocked = dict(
+        Job.objects.using(db).filter(state="blocked", concurrency_key__in=[r[0] for r in rows])
+        .values("concurrency_key").annotate(n=Count("id")).order_by().values_list("concurrency_key", "n")
+    ) if rows else {}
+    return [
+        SemaphoreRow(key=k, free=value, limit=slots, holders=max(0, slots - value), blocked=blocked.get(k, 0),
+                     expires_at=expires)
+        for k, value, slots, expires in rows
+    ]

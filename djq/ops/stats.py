@@ -66,12 +66,44 @@ class Snapshot:
 
 def throughput_rows(backend_alias: str, *, minutes: int | None = None) -> tuple[ThroughputRow, ...]:
     """Sums of the per-minute rollup per queue and task, over the last ``minutes`` (default: the overview's)."""
-    raise NotImplementedError
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    from ..db.aliases import database_for
+    from ..models import Throughput
+    from .overview import THROUGHPUT_MINUTES, minute_window
+
+    start = minute_window(timezone.now(), minutes or THROUGHPUT_MINUTES)[0]
+    sums = ("finished", "failed", "run_seconds", "runs", "pickup_seconds", "pickups")
+    rows = (Throughput.objects.using(database_for(backend_alias))
+            .filter(backend_alias=backend_alias, minute__gte=start)
+            .values("queue_name", "task_path").annotate(**{f"{c}_sum": Sum(c) for c in sums})
+            .order_by("queue_name", "task_path"))
+    return tuple(
+        ThroughputRow(queue_name=r["queue_name"], task_path=r["task_path"],
+                      **{c: r[f"{c}_sum"] or 0 for c in sums})
+        for r in rows
+    )
 
 
 def build_snapshot(backend_alias: str, *, count_cap: int = COUNT_CAP) -> Snapshot:
     """A fresh snapshot, bypassing the cache (``snapshot`` is what readers call)."""
-    raise NotImplementedError
+    from ..config import get_config
+    from .health import list_processes
+    from .overview import overview
+    from .queues import list_queues
+    from .recurring import list_recurring
+    from .semaphores import list_semaphores
+
+    ov = overview(backend_alias, count_cap=count_cap)
+    return Snapshot(
+        backend_alias=backend_alias, database_alias=get_config(backend_alias).database_alias,
+        generated_at=ov.generated_at, totals=ov.totals, finished_last_minute=ov.finished_last_minute,
+        failed_last_minute=ov.failed_last_minute, overview=ov,
+        queues=tuple(list_queues(backend_alias, count_cap=count_cap)),
+        processes=tuple(list_processes(backend_alias)), recurring=tuple(list_recurring(backend_alias)),
+        semaphores=tuple(list_semaphores(backend_alias)), throughput=throughput_rows(backend_alias),
+    )
 
 
 class _Cache:
