@@ -13,6 +13,8 @@ from ..db.sql.reads import STATES, capped_counts
 from ..models import Job, Pause, Process, Throughput
 from .pages import COUNT_CAP, Count
 
+PROCESS_KINDS = ("supervisor", "worker", "dispatcher", "scheduler")
+
 #: Minutes of throughput history in an overview (and kept, at least, by retention of the rollup).
 THROUGHPUT_MINUTES = 60
 
@@ -60,13 +62,29 @@ class Overview:
 
     @property
     def finished_last_minute(self) -> int:
-        """Jobs finished in the last complete minute."""
-        return self.throughput[-2].finished if len(self.throughput) > 1 else 0
+        """Jobs finished in the last 60 seconds (estimated from the per-minute rollup, see ``_last_minute``)."""
+        return self._last_minute("finished")
 
     @property
     def failed_last_minute(self) -> int:
-        """Jobs failed in the last complete minute."""
-        return self.throughput[-2].failed if len(self.throughput) > 1 else 0
+        """Jobs failed in the last 60 seconds (estimated from the per-minute rollup)."""
+        return self._last_minute("failed")
+
+    def _last_minute(self, what: str) -> int:
+        # A sliding window over two fixed minutes: all of the current one,
+        # plus the share of the previous one that is still within 60 seconds.
+        if len(self.throughput) < 2:
+            return getattr(self.throughput[-1], what) if self.throughput else 0
+        elapsed = (self.generated_at - self.throughput[-1].minute).total_seconds() / 60
+        earlier = getattr(self.throughput[-2], what) * max(0.0, 1.0 - elapsed)
+        return getattr(self.throughput[-1], what) + round(earlier)
+
+    @property
+    def process_counts(self) -> dict[str, dict[str, int]]:
+        """``{kind: {"live": n, "stale": n}}``, supervisors, workers, dispatchers, schedulers first."""
+        kinds = sorted(set(self.processes) | set(self.stale_processes),
+                       key=lambda k: (PROCESS_KINDS.index(k) if k in PROCESS_KINDS else len(PROCESS_KINDS), k))
+        return {k: {"live": self.processes.get(k, 0), "stale": self.stale_processes.get(k, 0)} for k in kinds}
 
 
 def overview(backend_alias: str, *, count_cap: int = COUNT_CAP) -> Overview:
