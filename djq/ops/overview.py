@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import F, Min, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from ..config import get_config
-from ..db.sql.reads import STATES, capped_counts
-from ..models import Job, Pause, Process, Throughput
+from ..db.rows import as_aware
+from ..db.sql.reads import STATES, capped_counts, distinct_values, oldest_ready
+from ..models import Pause, Process, Throughput
 from .pages import COUNT_CAP, Count
 
 PROCESS_KINDS = ("supervisor", "worker", "dispatcher", "scheduler")
@@ -93,8 +94,8 @@ def overview(backend_alias: str, *, count_cap: int = COUNT_CAP) -> Overview:
     db = cfg.database_alias
     now = timezone.now()
     counts = capped_counts(db, backend_alias, [(state, None) for state in STATES], count_cap)
-    oldest = (Job.objects.using(db).filter(backend_alias=backend_alias, state="ready")
-              .aggregate(t=Min("scheduled_at"))["t"])
+    ready_queues = [q for _state, q in distinct_values(db, backend_alias, ["ready"], "queue_name")]
+    oldest = min((as_aware(t) for t in oldest_ready(db, backend_alias, ready_queues).values()), default=None)
     live: dict[str, int] = {}
     stale: dict[str, int] = {}
     for kind, seen in Process.objects.using(db).filter(backend_alias=backend_alias).values_list(
