@@ -17,7 +17,7 @@ from django.utils import timezone
 from ..db.rows import ClaimedJob, Outcome
 from ..exceptions import DjqError, ResultSerializationError
 from ..payload import encode_result
-from ..states import FAILED, FINISHED, SCHEDULED
+from ..states import CLAIMED, FAILED, FINISHED, SCHEDULED
 from .task_results import build_result, load_task, run_after_of, task_for_job
 
 logger = logging.getLogger("djq.job")
@@ -89,7 +89,7 @@ def execute(job: ClaimedJob) -> Attempt:
             run_after=run_after_of(job.enqueued_at, job.scheduled_at),
         )
         result = build_result(
-            task=task, id=job.id, state="claimed", payload=job.payload, backend=job.backend_alias,
+            task=task, id=job.id, state=CLAIMED, payload=job.payload, backend=job.backend_alias,
             enqueued_at=job.enqueued_at, started_at=started, finished_at=None, attempts=job.attempts,
             worker_id=job.worker_id,
         )
