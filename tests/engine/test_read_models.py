@@ -168,12 +168,13 @@ def test_the_real_finish_writes_the_rollup(alias, run_claimed, make_worker):
 
 
 def test_recovery_writes_the_rollup_and_the_error(alias, make_worker, jobs):
-    from djq.ops import processes
+    from djq.engine import processes
+    from djq.engine.handle import handle
 
     tasks.add.using(backend=alias, queue_name="a").enqueue(1, 2)
     worker = make_worker()
     [claimed] = worker.claim()
-    processes.handle_exited(worker.database, worker.process_id, "killed by signal 9")
+    processes.handle_exited(handle(alias), worker.process_id, "killed by signal 9")
     row = jobs(claimed.id)
     assert row.state == "failed" and row.error_class == "djq.exceptions.ProcessExitError"
     [roll] = Throughput.objects.using(worker.database).filter(backend_alias=alias)
