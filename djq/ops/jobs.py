@@ -197,8 +197,10 @@ def _error_matches(attempts: list, exception_class: str) -> bool:
     return path == exception_class or path.rsplit(".", 1)[-1] == exception_class
 
 
-#: The order of each state's pages (each matches an index; see migration 0003).
-#: ``None`` is every state at once, newest first.
+#: The order of each state's pages. Ready, scheduled and ended jobs walk an
+#: index in this order (migrations 0002 and 0004); blocked and claimed jobs,
+#: a backlog of one key and the running set, are sorted from their state's
+#: index. ``None`` is every state at once, newest first (the primary key).
 ORDERS: dict[str | None, str] = {
     READY: "priority DESC, id (claim order)",
     SCHEDULED: "scheduled_at, id (next due first)",
