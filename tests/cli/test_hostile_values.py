@@ -1,0 +1,66 @@
+"""Hostile option values are usage errors: exit 2, one line naming the option (issue 10 item 10)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.conftest import run_djq
+
+
+def _usage(run, option: str) -> str:
+    assert (run.exit_code, run.stdout) == (2, ""), run
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"djq: error: {option}: "), run.stderr
+    assert "Traceback" not in run.stderr
+    return lines[0]
+
+
+@pytest.mark.vendors("sqlite")
+@pytest.mark.parametrize(
+    ("args", "option", "reason"),
+    [
+        (["enqueue", "tests.tasks.add", "--run-after", "+99999999999w"], "--run-after",
+         "a duration is at most 36500d (100 years), got '99999999999w'"),
+        (["enqueue", "tests.tasks.add", "--run-after", "9999-12-31T23:00:00-05:00"], "--run-after",
+         "'9999-12-31T23:00:00-05:00' is after the year 9999 in UTC"),
+        (["prune", "--failed-older-than", "99999999999999w"], "--failed-older-than",
+         "a duration is at most 36500d (100 years), got '99999999999999w'"),
+        (["prune", "--older-than", "1" * 400], "--older-than", "a duration is at most 36500d (100 years), got"),
+        (["jobs", "list", "--older-than", "99999999999999w"], "--older-than", "a duration is at most"),
+        (["health", "--max-age", "99999999999999w"], "--max-age", "a duration is at most"),
+        (["jobs", "retry", "--all", "--at", "+99999999999w", "--yes"], "--at", "a duration is at most"),
+        (["enqueue", "tests.tasks.add", "--args", "[NaN]"], "--args",
+         "not valid JSON (NaN is not a JSON number (only finite numbers are))"),
+        (["enqueue", "tests.tasks.add", "--kwargs", '{"x": -Infinity}'], "--kwargs",
+         "not valid JSON (-Infinity is not a JSON number (only finite numbers are))"),
+        (["enqueue", "tests.tasks.add", "--args", "[" * 100_000 + "]" * 100_000], "--args",
+         "JSON nested deeper than 64 levels"),
+        (["enqueue", "tests.tasks.add", "--args", "[" * 65 + "]" * 65], "--args", "JSON nested deeper than 64 levels"),
+        (["enqueue", "tests.tasks.add", "--args", "[" + "9" * 5000 + "]"], "--args", "not valid JSON (Exceeds"),
+        (["recurring", "schedule", "k", "--task", "tests.tasks.add", "--schedule", "@daily", "--args", "[NaN]"],
+         "--args", "not valid JSON (NaN"),
+    ],
+)
+def test_item10_hostile_values_are_usage_errors(alias, cli, args, option, reason):
+    assert reason in _usage(cli(*args), option)
+
+
+@pytest.mark.vendors("sqlite")
+def test_item10_deep_json_through_the_real_program(alias):
+    """The console script itself, not only the in-process runner: one line, exit 2.
+
+    (50,000 deep: one argument of a program is at most 128 KiB.)
+    """
+    run = run_djq("enqueue", "tests.tasks.add", "--args", "[" * 50_000 + "]" * 50_000)
+    assert _usage(run, "--args") == "djq: error: --args: JSON nested deeper than 64 levels"
+
+
+@pytest.mark.vendors("sqlite")
+def test_item10_sane_values_still_work(alias, cli):
+    import json
+
+    run = cli("enqueue", "tests.tasks.add", "--args", "[1, 2]", "--run-after", "+36500d", json=True)
+    assert run.exit_code == 0, run
+    job = json.loads(cli("jobs", "show", str(json.loads(run.stdout)["id"]), json=True).stdout)
+    assert job["job"]["state"] == "scheduled"
+    assert cli("prune", "--failed-older-than", "5200w").exit_code == 0
