@@ -17,6 +17,7 @@ from django.utils import timezone
 from .concurrency import policy_for, resolve_key, without_slot
 from .db.rows import NewJob
 from .exceptions import EnqueueError
+from .job_rules import check_new_job, check_queue_name, check_retry_policy, checked_run_after
 from .payload import encode_arguments
 from .results import build_result, run_after_of, task_for_job
 
@@ -93,12 +94,13 @@ class DjqBackend(BaseTaskBackend):
 
     def new_job(self, task: Task, args: Sequence, kwargs: dict, now) -> NewJob:
         """The row for one call, validated; nothing is written."""
-        if task.queue_name and self.queues and task.queue_name not in self.queues:
+        check_queue_name(task.queue_name)
+        if self.queues and task.queue_name not in self.queues:
             raise EnqueueError(f"queue {task.queue_name!r} is not in TASKS[{self.alias!r}]['QUEUES']")
-        if len(task.queue_name) > 64:  # djq_job.queue_name; SQLite would store it, servers fail
-            raise EnqueueError(f"queue name {task.queue_name!r} is longer than 64 characters")
-        payload = encode_arguments(args, kwargs)
-        run_after = task.run_after
+        run_after = checked_run_after(task.run_after)
+        payload = encode_arguments(
+            args, kwargs, allow_nul=self.dialect.stores_nul, max_bytes=self.config.max_payload_size
+        )
         deferred = run_after is not None and run_after > now
         job = NewJob(
             backend_alias=self.alias,
@@ -110,6 +112,8 @@ class DjqBackend(BaseTaskBackend):
             enqueued_at=now,
             scheduled_at=run_after if deferred else now,
         )
+        check_new_job(job)
+        check_retry_policy(task)
         policy = policy_for(task)
         if policy is not None:
             policy.check()

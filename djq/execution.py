@@ -18,6 +18,7 @@ from .exceptions import DjqError, ResultSerializationError
 from .ops.processes import format_error
 from .payload import encode_result
 from .results import build_result, load_task, run_after_of, task_for_job
+from .safe_text import for_log
 
 logger = logging.getLogger("djq.job")
 
@@ -72,6 +73,14 @@ def _attempt_record(worker_id: str, started: datetime, finished: datetime, error
     }
 
 
+def _result_rules(backend_alias: str) -> dict[str, Any]:
+    """What the backend's database can store as a return value (see djq.payload)."""
+    from django.tasks import task_backends
+
+    backend = task_backends[backend_alias]
+    return {"allow_nul": backend.dialect.stores_nul, "max_bytes": backend.config.max_payload_size}
+
+
 def execute(job: ClaimedJob) -> Attempt:
     """Run the task of a claimed job in this thread and describe the outcome."""
     started = timezone.now()
@@ -101,9 +110,9 @@ def execute(job: ClaimedJob) -> Attempt:
         else:
             value = task.call(*args, **kwargs)
         try:
-            return_json = encode_result(value)
+            return_json = encode_result(value, **_result_rules(job.backend_alias))
         except ValueError as exc:
-            raise ResultSerializationError(f"the task returned a value that is not JSON: {exc}") from None
+            raise ResultSerializationError(f"the task returned a value that cannot be stored: {exc}") from None
     except BaseException as exc:
         error = exc
     finished = timezone.now()
@@ -115,10 +124,10 @@ def execute(job: ClaimedJob) -> Attempt:
         logger.info("job %s %s finished in %.0f ms", job.id, job.task_path, elapsed_ms)
     elif state == "scheduled":
         logger.warning("job %s %s failed (%s: %s); retry %d at %s", job.id, job.task_path,
-                       type(error).__name__, error, len(attempts) + 1, retry_at.isoformat())
+                       type(error).__name__, for_log(error), len(attempts) + 1, retry_at.isoformat())
     else:
         logger.error("job %s %s failed after %.0f ms: %s: %s", job.id, job.task_path, elapsed_ms,
-                     type(error).__name__, error)
+                     type(error).__name__, for_log(error))
     outcome = Outcome(
         id=job.id,
         state=state,

@@ -8,13 +8,13 @@ from typing import Any
 
 from django.db import transaction
 from django.tasks import task_backends
-from django.tasks.base import TASK_MAX_PRIORITY, TASK_MIN_PRIORITY
 from django.utils import timezone
 
 from ..db.aliases import database_for
 from ..db.rows import NewJob
 from ..db.sql import dialect_for
 from ..exceptions import DjqError, EnqueueError, JobNotFound, UndiscardableError
+from ..job_rules import check_new_job, check_queue_name, check_task_path, checked_run_after
 from ..models import Job
 from ..payload import encode_arguments
 from ..results import load_task
@@ -63,19 +63,21 @@ def enqueue_by_path(
 
 
 def _enqueue_stored_path(backend, task_path, args, kwargs, queue_name, priority, run_after) -> int:
-    if "." not in task_path:
-        raise EnqueueError(f"{task_path!r} is not a dotted task path (module.function)")
-    if not (TASK_MIN_PRIORITY <= priority <= TASK_MAX_PRIORITY):
-        raise EnqueueError(f"priority must be between {TASK_MIN_PRIORITY} and {TASK_MAX_PRIORITY}, got {priority}")
+    check_task_path(task_path)
+    check_queue_name(queue_name)
     if backend.queues and queue_name not in backend.queues:
         raise EnqueueError(f"queue {queue_name!r} is not in TASKS[{backend.alias!r}]['QUEUES']")
+    run_after = checked_run_after(run_after)
     now = timezone.now()
     deferred = run_after is not None and run_after > now
+    payload = encode_arguments(args, kwargs, allow_nul=backend.dialect.stores_nul,
+                               max_bytes=backend.config.max_payload_size)
     job = NewJob(
         backend_alias=backend.alias, queue_name=queue_name, task_path=task_path, priority=priority,
-        state="scheduled" if deferred else "ready", payload=encode_arguments(args, kwargs),
+        state="scheduled" if deferred else "ready", payload=payload,
         enqueued_at=now, scheduled_at=run_after if deferred else now,
     )
+    check_new_job(job)
     [job_id] = backend.store([job])
     return job_id
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from ..db.sql import dialect_for
 from ..exceptions import DjqError, ProcessExitError, ProcessMissingError, ProcessPrunedError
 from ..models import Job, Process
+from ..safe_text import error_text, for_log, for_storage
 
 logger = logging.getLogger("djq.runtime")
 
@@ -88,7 +89,7 @@ def fail_claimed_jobs(database: str, process_ids: Iterable[int], error: DjqError
             changed = Job.objects.using(database).filter(pk=job["id"], state="claimed").update(**changes)
             if changed:
                 failed.append(job["id"])
-                logger.warning("job %s failed: %s", job["id"], error)
+                logger.warning("job %s failed: %s", job["id"], for_log(error))
                 if job["concurrency_key"]:
                     freed = dialect_for(database).release_slot(job["concurrency_key"], now)
                     if freed:
@@ -150,9 +151,14 @@ def fail_missing(database: str, backend_alias: str) -> list[int]:
 
 
 def format_error(exc: BaseException) -> dict:
+    """An attempt's error as stored: NUL and lone surrogates escaped, message and traceback capped."""
+    try:
+        trace = "".join(traceback.format_exception(exc))
+    except Exception:  # an exception whose __str__ raises, a broken traceback
+        trace = f"{type(exc).__module__}.{type(exc).__qualname__}: {error_text(exc)}"
     return {
         "exception_class_path": f"{type(exc).__module__}.{type(exc).__qualname__}",
-        "message": str(exc),
-        "traceback": "".join(traceback.format_exception(exc)),
+        "message": for_storage(error_text(exc)),
+        "traceback": for_storage(trace, keep_end=True),
     }
 

@@ -7,15 +7,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.tasks import task_backends
 from django.utils import timezone
 
 from ..config import get_config
 from ..cron import parse_schedule
 from ..db.rows import NewJob
-from ..exceptions import RecurringTaskError
+from ..exceptions import EnqueueError, RecurringTaskError
+from ..job_rules import check_new_job, check_queue_name, check_task_path
 from ..models import RecurringExecution, RecurringTask
 from ..payload import encode_arguments
+from ..safe_text import for_log
 from .results import Change
 
 logger = logging.getLogger("djq.runtime")
@@ -54,28 +57,37 @@ def sync_static(database: str, backend_alias: str, tasks: Iterable, now: datetim
             "task_path": cfg.task_path, "payload": payload, "queue_name": cfg.queue_name,
             "priority": cfg.priority, "description": cfg.description, "static": True,
         }
-        with transaction.atomic(using=database):
-            row = (RecurringTask.objects.using(database).select_for_update()
-                   .filter(backend_alias=backend_alias, key=cfg.key).first())
-            if row is None:
-                try:
-                    with transaction.atomic(using=database):
-                        RecurringTask.objects.using(database).create(
-                            backend_alias=backend_alias, key=cfg.key, schedule=cfg.schedule,
-                            next_run_at=parse_schedule(cfg.schedule).next_after(now),
-                            created_at=now, updated_at=now, **fields,
-                        )
-                except IntegrityError:
-                    pass  # another scheduler created it first
-                continue
-            changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
-            if row.schedule != cfg.schedule or row.next_run_at is None:
-                changed["schedule"] = cfg.schedule
-                changed["next_run_at"] = parse_schedule(cfg.schedule).next_after(now)
-            if changed:
-                RecurringTask.objects.using(database).filter(pk=row.pk).update(updated_at=now, **changed)
+        try:
+            _sync_one(database, backend_alias, cfg, fields, now)
+        except (OperationalError, InterfaceError):
+            raise
+        except DatabaseError as exc:  # a value this database cannot store: the others still sync
+            logger.error("recurring task %s cannot be stored (%s); it will not run", cfg.key, for_log(exc))
     (RecurringTask.objects.using(database)
      .filter(backend_alias=backend_alias, static=True).exclude(key__in=keep).delete())
+
+
+def _sync_one(database: str, backend_alias: str, cfg, fields: dict, now: datetime) -> None:
+    with transaction.atomic(using=database):
+        row = (RecurringTask.objects.using(database).select_for_update()
+               .filter(backend_alias=backend_alias, key=cfg.key).first())
+        if row is None:
+            try:
+                with transaction.atomic(using=database):
+                    RecurringTask.objects.using(database).create(
+                        backend_alias=backend_alias, key=cfg.key, schedule=cfg.schedule,
+                        next_run_at=parse_schedule(cfg.schedule).next_after(now),
+                        created_at=now, updated_at=now, **fields,
+                    )
+            except IntegrityError:
+                pass  # another scheduler created it first
+            return
+        changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
+        if row.schedule != cfg.schedule or row.next_run_at is None:
+            changed["schedule"] = cfg.schedule
+            changed["next_run_at"] = parse_schedule(cfg.schedule).next_after(now)
+        if changed:
+            RecurringTask.objects.using(database).filter(pk=row.pk).update(updated_at=now, **changed)
 
 
 def due_tasks(database: str, backend_alias: str, now: datetime, *, dynamic: bool) -> list[RecurringTask]:
@@ -103,9 +115,13 @@ def recurring_job(backend, row: RecurringTask, now: datetime) -> NewJob:
         task = clone_task(load_task(row.task_path), queue_name=row.queue_name, priority=row.priority,
                           backend=backend.alias)
     except Exception:
-        return NewJob(backend_alias=backend.alias, queue_name=row.queue_name, task_path=row.task_path,
-                      priority=row.priority, state="ready", payload=encode_arguments(args, kwargs),
-                      enqueued_at=now, scheduled_at=now, recurring_key=row.key)
+        payload = encode_arguments(args, kwargs, allow_nul=backend.dialect.stores_nul,
+                                   max_bytes=backend.config.max_payload_size)
+        job = NewJob(backend_alias=backend.alias, queue_name=row.queue_name, task_path=row.task_path,
+                     priority=row.priority, state="ready", payload=payload,
+                     enqueued_at=now, scheduled_at=now, recurring_key=row.key)
+        check_new_job(job)
+        return job
     job = backend.new_job(task, args, kwargs, now)
     job.recurring_key = row.key
     return job
@@ -144,11 +160,27 @@ def fire(backend, row: RecurringTask, now: datetime, *, slot: datetime | None = 
 
 
 def fire_due(backend, now: datetime, *, dynamic: bool) -> int:
+    """Fire every due task; one that cannot be enqueued skips its slot and never stops the others."""
     fired = 0
     for row in due_tasks(backend.database, backend.alias, now, dynamic=dynamic):
-        if fire(backend, row, now) is not None:
-            fired += 1
+        try:
+            if fire(backend, row, now) is not None:
+                fired += 1
+        except (OperationalError, InterfaceError):
+            raise  # the database is away: the runner waits for it
+        except Exception as exc:
+            _skip_slot(backend.database, row, now, exc)
     return fired
+
+
+def _skip_slot(database: str, row: RecurringTask, now: datetime, exc: Exception) -> None:
+    try:
+        following = parse_schedule(row.schedule).next_after(now)
+    except Exception:
+        following = None  # never due again until its schedule is fixed
+    logger.error("recurring task %s cannot be enqueued (%s: %s); skipping to %s", row.key, type(exc).__name__,
+                 for_log(exc), following.isoformat() if following else "never")
+    RecurringTask.objects.using(database).filter(pk=row.pk).update(next_run_at=following, updated_at=now)
 
 
 def info(row: RecurringTask) -> RecurringInfo:
@@ -206,14 +238,19 @@ def schedule(
         )
     if not key or len(key) > 255:
         raise RecurringTaskError("a recurring task key must be 1 to 255 characters")
-    if "." not in task_path:
-        raise RecurringTaskError(f"{task_path!r} is not a dotted task path (module.function)")
+    try:
+        check_task_path(task_path)
+        check_queue_name(queue_name)
+    except EnqueueError as exc:
+        raise RecurringTaskError(str(exc)) from None
     if cfg.queues and queue_name not in cfg.queues:
         raise RecurringTaskError(f"queue {queue_name!r} is not in TASKS[{backend_alias!r}]['QUEUES']")
     if not -100 <= priority <= 100:
         raise RecurringTaskError(f"priority must be between -100 and 100, got {priority}")
     parsed = parse_schedule(schedule)  # raises with the expression and the reason
-    encode_arguments(args or [], kwargs or {})
+    backend = task_backends[backend_alias]
+    encode_arguments(args or [], kwargs or {}, allow_nul=backend.dialect.stores_nul,
+                     max_bytes=cfg.max_payload_size)
     db, now = cfg.database_alias, timezone.now()
     fields = {"task_path": task_path, "schedule": schedule, "payload": {"args": list(args or []),
               "kwargs": dict(kwargs or {})}, "queue_name": queue_name, "priority": priority,
