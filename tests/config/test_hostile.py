@@ -6,9 +6,10 @@ import pytest
 from django.test import override_settings
 
 from djq.config import RetryPolicy, get_config, validate
-from djq.config.schema import YEAR
 from djq.exceptions import ConfigurationError
 from tests.config.conftest import djq_tasks
+
+YEAR = 365 * 86400
 
 S = "TASKS['default']['OPTIONS']"
 
