@@ -11,6 +11,7 @@ from django.tasks import task_backends
 from django.utils import timezone as dj_timezone
 
 from djq.config import RecurringTaskConfig
+from djq.engine import recurring as engine_recurring
 from djq.exceptions import EnqueueError
 from djq.models import Job, RecurringTask
 from djq.ops import recurring
@@ -252,7 +253,7 @@ def test_item8_a_broken_entry_skips_its_slot_and_the_others_fire(alias, caplog):
     broken = _due_row(alias, "aaa-broken", **UNRESOLVABLE)
     _due_row(alias, "zzz-fine")
     with caplog.at_level(logging.ERROR, logger="djq.runtime"):
-        fired = recurring.fire_due(task_backends[alias], dj_timezone.now(), dynamic=False)
+        fired = engine_recurring.fire_due(task_backends[alias], dj_timezone.now(), dynamic=False)
     assert fired == 1
     assert list(Job.objects.using(alias).values_list("recurring_key", flat=True)) == ["zzz-fine"]
     broken.refresh_from_db(using=alias)
@@ -280,7 +281,7 @@ def test_item8_an_entry_the_database_refuses_does_not_stop_the_others(alias, cap
         RecurringTaskConfig(key="fine", task_path="tests.tasks.add", schedule="@daily"),
     ]
     with caplog.at_level(logging.ERROR, logger="djq.runtime"):
-        recurring.sync_static(alias, alias, entries)
+        engine_recurring.sync_static(alias, alias, entries)
     assert list(RecurringTask.objects.using(alias).values_list("key", flat=True)) == ["fine"]
     assert f"recurring task {'k' * 300} cannot be stored" in caplog.text
 

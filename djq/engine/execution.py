@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,12 +14,14 @@ from django.tasks.base import TaskContext, TaskResult
 from django.tasks.signals import task_started
 from django.utils import timezone
 
-from .db.rows import ClaimedJob, Outcome
-from .exceptions import DjqError, ResultSerializationError
-from .ops.processes import format_error
-from .payload import encode_result
-from .results import build_result, load_task, run_after_of, task_for_job
-from .safe_text import for_log
+from ..db.rows import ClaimedJob, Outcome
+from ..exceptions import DjqError, ResultSerializationError
+from ..payload import encode_result
+from ..safe_text import error_text, for_log, for_storage
+from ..states import CLAIMED, FAILED, FINISHED, SCHEDULED
+from .building import payload_rules
+from .handle import handle
+from .task_results import build_result, load_task, run_after_of, task_for_job
 
 logger = logging.getLogger("djq.job")
 
@@ -42,11 +45,11 @@ def retry_policy(task_path: str, backend_alias: str):
     if policy is None and task is not None:
         policy = getattr(task.func, "__djq_retry__", None)
     if policy is None:
-        from .config import get_config
+        from ..config import get_config
 
         policy = get_config(backend_alias).retry
     if policy is not None and not hasattr(policy, "should_retry"):
-        from .config import RetryPolicy
+        from ..config import RetryPolicy
 
         policy = RetryPolicy(**policy)
     return policy
@@ -57,11 +60,11 @@ def _next_state(
 ) -> tuple[str, datetime | None, datetime | None]:
     """(state, finished_at, retry due time) after an attempt."""
     if exc is None:
-        return "finished", now, None
+        return FINISHED, now, None
     policy = retry_policy(task_path, backend_alias)
     if policy is not None and policy.should_retry(exc, attempts):
-        return "scheduled", None, now + timedelta(seconds=policy.delay(attempts))
-    return "failed", now, None
+        return SCHEDULED, None, now + timedelta(seconds=policy.delay(attempts))
+    return FAILED, now, None
 
 
 def _attempt_record(worker_id: str, started: datetime, finished: datetime, error: dict | None) -> dict:
@@ -71,14 +74,6 @@ def _attempt_record(worker_id: str, started: datetime, finished: datetime, error
         "finished_at": finished.isoformat(),
         "error": error,
     }
-
-
-def _result_rules(backend_alias: str) -> dict[str, Any]:
-    """What the backend's database can store as a return value (see djq.payload)."""
-    from django.tasks import task_backends
-
-    backend = task_backends[backend_alias]
-    return {"allow_nul": backend.dialect.stores_nul, "max_bytes": backend.config.max_payload_size}
 
 
 def execute(job: ClaimedJob) -> Attempt:
@@ -97,7 +92,7 @@ def execute(job: ClaimedJob) -> Attempt:
             run_after=run_after_of(job.enqueued_at, job.scheduled_at),
         )
         result = build_result(
-            task=task, id=job.id, state="claimed", payload=job.payload, backend=job.backend_alias,
+            task=task, id=job.id, state=CLAIMED, payload=job.payload, backend=job.backend_alias,
             enqueued_at=job.enqueued_at, started_at=started, finished_at=None, attempts=job.attempts,
             worker_id=job.worker_id,
         )
@@ -110,7 +105,7 @@ def execute(job: ClaimedJob) -> Attempt:
         else:
             value = task.call(*args, **kwargs)
         try:
-            return_json = encode_result(value, **_result_rules(job.backend_alias))
+            return_json = encode_result(value, **payload_rules(handle(job.backend_alias)))
         except ValueError as exc:
             raise ResultSerializationError(f"the task returned a value that cannot be stored: {exc}") from None
     except BaseException as exc:
@@ -122,7 +117,7 @@ def execute(job: ClaimedJob) -> Attempt:
     state, finished_at, retry_at = _next_state(job.task_path, job.backend_alias, error, len(attempts), finished)
     if error is None:
         logger.info("job %s %s finished in %.0f ms", job.id, job.task_path, elapsed_ms)
-    elif state == "scheduled":
+    elif state == SCHEDULED:
         logger.warning("job %s %s failed (%s: %s); retry %d at %s", job.id, job.task_path,
                        type(error).__name__, for_log(error), len(attempts) + 1, retry_at.isoformat())
     else:
@@ -145,7 +140,7 @@ def execute(job: ClaimedJob) -> Attempt:
             enqueued_at=job.enqueued_at, started_at=started, finished_at=finished_at, attempts=attempts,
             return_value=json.loads(return_json) if return_json is not None else None,
         )
-    return Attempt(outcome=outcome, result=final, terminal=state != "scheduled")
+    return Attempt(outcome=outcome, result=final, terminal=state != SCHEDULED)
 
 
 def recovered_outcome(job: dict[str, Any], error: DjqError, now: datetime) -> Outcome:
@@ -160,4 +155,18 @@ def recovered_outcome(job: dict[str, Any], error: DjqError, now: datetime) -> Ou
         scheduled_at=retry_at,
         attempts=json.dumps(attempts, separators=(",", ":")),
         return_value=None,
+        concurrency_key=job.get("concurrency_key"),
     )
+
+
+def format_error(exc: BaseException) -> dict:
+    """An exception as an attempt stores it: NUL and lone surrogates escaped, message and traceback capped."""
+    try:
+        trace = "".join(traceback.format_exception(exc))
+    except Exception:  # an exception whose __str__ raises, a broken traceback
+        trace = f"{type(exc).__module__}.{type(exc).__qualname__}: {error_text(exc)}"
+    return {
+        "exception_class_path": f"{type(exc).__module__}.{type(exc).__qualname__}",
+        "message": for_storage(error_text(exc)),
+        "traceback": for_storage(trace, keep_end=True),
+    }
