@@ -1,7 +1,7 @@
 """The JSON data contract for arguments and return values.
 
 A value is stored only if it round-trips through JSON and every supported
-database can hold it: finite numbers, string keys, valid Unicode text (no
+database can hold it: finite numbers, integers within 64 bits, string keys, valid Unicode text (no
 lone surrogates), no NUL character where the database refuses it
 (PostgreSQL's ``jsonb``), at most ``MAX_DEPTH`` levels of nesting, and at
 most ``max_bytes`` of UTF-8 JSON (``OPTIONS["max_payload_size"]``).
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from typing import Any
 
 from .exceptions import EnqueueError
@@ -21,6 +22,8 @@ __all__ = ["DEFAULT_MAX_BYTES", "MAX_DEPTH", "encode_arguments", "encode_result"
 DEFAULT_MAX_BYTES = 1024 * 1024
 #: Lists and objects nested deeper than this are refused.
 MAX_DEPTH = 64
+#: Integers outside 64 bits do not round-trip everywhere (MySQL's JSON turns them into floats).
+INT_RANGE = (-(2**63), 2**63 - 1)
 
 _dumps = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False).encode
 
@@ -38,8 +41,12 @@ def _text_problem(text: str, path: str, allow_nul: bool) -> str | None:
 def _problem(value: Any, path: str, allow_nul: bool, depth: int = 0) -> str | None:
     """Where ``value`` stops being storable JSON, or None if it is."""
     kind = type(value)
-    if value is None or kind is bool or kind is int:
+    if value is None or kind is bool:
         return None
+    if isinstance(value, int):  # subclasses too: enums and the like
+        if INT_RANGE[0] <= value <= INT_RANGE[1]:
+            return None
+        return f"{path}: integer outside -2**63 .. 2**63-1, the 64-bit range every database stores"
     if isinstance(value, str):
         return _text_problem(value, path, allow_nul)
     if isinstance(value, float):  # subclasses too: numpy.float64 can be nan
@@ -62,8 +69,6 @@ def _problem(value: Any, path: str, allow_nul: bool, depth: int = 0) -> str | No
             if found:
                 return found
         return None
-    if isinstance(value, int):  # subclasses: enums and the like
-        return None
     return f"{path}: {type(value).__name__} is not JSON-serialisable"
 
 
@@ -75,8 +80,38 @@ def payload_problem(value: Any, path: str, *, allow_nul: bool = True) -> str | N
         return f"{path}: a value contains itself"
 
 
-def _encode(value: Any, what: str, max_bytes: int) -> str:
+def _exact_floats(value: Any, found: dict[str, float], token: str) -> Any:
+    if isinstance(value, float) and not isinstance(value, bool) and abs(value) >= 1e16:
+        marker = f"{token}{len(found)}"
+        found[marker] = value
+        return marker
+    if isinstance(value, dict):
+        return {key: _exact_floats(item, found, token) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_exact_floats(item, found, token) for item in value]
+    return value
+
+
+def _dumps_keeping_floats(value: Any) -> str:
+    """JSON text in which a float of 1e16 or more keeps a decimal point.
+
+    Python writes it with an exponent (``5.8e+16``); PostgreSQL's jsonb keeps
+    that as the integer 58000000000000000, so it would read back as an int.
+    Written in full with ``.0`` it reads back as the same float everywhere.
+    """
     text = _dumps(value)
+    if "e+" not in text:  # the common case: no such float (or only in a string)
+        return text
+    found: dict[str, float] = {}
+    token = f"djq-float-{uuid.uuid4().hex}-"
+    text = _dumps(_exact_floats(value, found, token))
+    for marker, number in found.items():
+        text = text.replace(f'"{marker}"', format(number, ".1f"), 1)
+    return text
+
+
+def _encode(value: Any, what: str, max_bytes: int) -> str:
+    text = _dumps_keeping_floats(value)
     size = len(text.encode("utf-8"))
     if size > max_bytes:
         raise ValueError(
