@@ -128,7 +128,7 @@ def execute(job: ClaimedJob) -> Attempt:
         state=state,
         finished_at=finished_at,
         scheduled_at=retry_at,
-        attempts=json.dumps(attempts, separators=(",", ":")),
+        attempts=attempts_json(attempts),
         return_value=return_json,
         concurrency_key=job.concurrency_key,
         started_at=started,
@@ -153,10 +153,31 @@ def recovered_outcome(job: dict[str, Any], error: DjqError, now: datetime) -> Ou
         state=state,
         finished_at=finished_at,
         scheduled_at=retry_at,
-        attempts=json.dumps(attempts, separators=(",", ":")),
+        attempts=attempts_json(attempts),
         return_value=None,
         concurrency_key=job.get("concurrency_key"),
     )
+
+
+#: Characters of JSON one job's attempt history may take; past it, older attempts keep a short error.
+ATTEMPTS_BUDGET = 4 * 1024 * 1024
+
+
+def attempts_json(attempts: list[dict]) -> str:
+    """The attempt history as stored: under ATTEMPTS_BUDGET, whatever the retries raised."""
+    text = json.dumps(attempts, separators=(",", ":"))
+    if len(text) <= ATTEMPTS_BUDGET:
+        return text
+    trimmed = [_short_error(a) for a in attempts[:-1]]
+    return json.dumps([*trimmed, attempts[-1]], separators=(",", ":"))
+
+
+def _short_error(attempt: dict) -> dict:
+    error = attempt.get("error")
+    if not error:
+        return attempt
+    cut = {"message": str(error.get("message", ""))[:500], "traceback": "[cut to keep the history small]"}
+    return {**attempt, "error": {**error, **cut}}
 
 
 def format_error(exc: BaseException) -> dict:
@@ -166,7 +187,7 @@ def format_error(exc: BaseException) -> dict:
     except Exception:  # an exception whose __str__ raises, a broken traceback
         trace = f"{type(exc).__module__}.{type(exc).__qualname__}: {error_text(exc)}"
     return {
-        "exception_class_path": f"{type(exc).__module__}.{type(exc).__qualname__}",
+        "exception_class_path": for_storage(f"{type(exc).__module__}.{type(exc).__qualname__}", 255),
         "message": for_storage(error_text(exc)),
         "traceback": for_storage(trace, keep_end=True),
     }

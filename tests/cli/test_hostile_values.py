@@ -64,3 +64,32 @@ def test_item10_sane_values_still_work(alias, cli):
     job = json.loads(cli("jobs", "show", str(json.loads(run.stdout)["id"]), json=True).stdout)
     assert job["job"]["state"] == "scheduled"
     assert cli("prune", "--failed-older-than", "5200w").exit_code == 0
+
+
+def _alias_bomb(path) -> str:
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    path.write_text("\n".join(lines) + "\nworkers: *a9\n")
+    return str(path)
+
+
+@pytest.mark.vendors("sqlite")
+def test_item11_check_and_config_show_refuse_an_alias_bomb(alias, cli, tmp_path):
+    """Nine levels of nine aliases: today both commands never return."""
+    path = _alias_bomb(tmp_path / "bomb.yml")
+    run = cli("check", "--config", path)
+    assert run.exit_code == 1 and run.stdout == ""
+    assert f"{path} line 6: aliases expand to more than 100,000 values" in run.stderr
+    run = cli("config", "show", "--config", path)
+    assert run.exit_code == 1 and len(run.stderr.splitlines()) == 1
+    assert run.stderr == (f"djq: error: configuration error: {path} line 6: aliases expand to more than"
+                          " 100,000 values\n")
+
+
+@pytest.mark.vendors("sqlite")
+def test_item11_config_show_names_a_non_utf8_file(alias, cli, tmp_path):
+    path = tmp_path / "latin1.yml"
+    path.write_bytes(b"mode: fork\n# caf\xe9\n")
+    run = cli("config", "show", "--config", str(path))
+    assert run.exit_code == 1
+    assert run.stderr == f"djq: error: configuration error: {path} line 2: not UTF-8 text (byte 0xe9 at offset 16)\n"

@@ -293,3 +293,16 @@ def test_item8_recurring_run_now_refuses_bad_arguments(alias):
     with pytest.raises(EnqueueError, match="queue name must not be empty"):
         recurring.run_now(alias, "surrogate")
     assert json.dumps(list(Job.objects.using(alias).values_list("id", flat=True))) == "[]"
+
+
+def test_item4_a_long_retry_history_stays_small():
+    """A thousand attempts of megabyte errors must not make one row too big to write (MariaDB's packet)."""
+    from djq.engine.execution import ATTEMPTS_BUDGET, attempts_json
+
+    error = {"exception_class_path": "builtins.ValueError", "message": "m" * 65536, "traceback": "t" * 65536}
+    attempts = [{"worker_id": "w", "started_at": "", "finished_at": "", "error": error} for _ in range(100)]
+    text = attempts_json(attempts)
+    assert len(text) < ATTEMPTS_BUDGET
+    stored = json.loads(text)
+    assert len(stored) == 100 and stored[-1]["error"] == error  # the latest attempt is kept whole
+    assert stored[0]["error"]["message"] == "m" * 500
