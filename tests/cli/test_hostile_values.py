@@ -93,3 +93,26 @@ def test_item11_config_show_names_a_non_utf8_file(alias, cli, tmp_path):
     run = cli("config", "show", "--config", str(path))
     assert run.exit_code == 1
     assert run.stderr == f"djq: error: configuration error: {path} line 2: not UTF-8 text (byte 0xe9 at offset 16)\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        (["--args", '["\\ud800"]'], "arguments must round-trip through JSON: args[0]: text contains a lone surrogate"),
+        (["--args", '["\\u0000"]'], "args[0]: text contains a NUL character (\\x00), which PostgreSQL cannot store"),
+        (["--queue", "   "], "queue name must not be empty or only spaces, got '   '"),
+        (["--queue", "q" * 65], "is longer than 64 characters"),
+        (["--args", f"[{2**64}]"], "args[0]: integer outside -2**63 .. 2**63-1"),
+    ],
+)
+def test_item9_djq_enqueue_refuses_in_one_line(alias, cli, backend, extra, reason):
+    """Values only the engine can judge: exit 1 with the EnqueueError, nothing stored."""
+    if "NUL" in reason and backend.dialect.vendor != "postgresql":
+        run = cli("enqueue", "tests.tasks.echo", *extra)
+        assert run.exit_code == 0  # other databases store NUL, and it reads back
+        return
+    for task_path in ("tests.tasks.echo", "standalone.tasks.not_here"):
+        run = cli("enqueue", task_path, *extra)
+        assert (run.exit_code, run.stdout) == (1, ""), run
+        assert run.stderr.startswith("djq: error: ") and reason in run.stderr and len(run.stderr.splitlines()) == 1
+    assert cli("jobs", "list", json=True).stdout.strip() == "[]"
