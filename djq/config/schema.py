@@ -222,8 +222,7 @@ def retry_policy_problem(policy: RetryPolicy) -> str | None:
 
 def too_large(most: float) -> str:
     """The reason for a value over one of the LIMITS."""
-    text = f"{most:,}" if _is_int(most) or float(most).is_integer() else repr(most)
-    return f"expected at most {text.removesuffix('.0')}"
+    return f"expected at most {most:,}"
 
 
 def _is_int(value: object) -> bool:

@@ -31,7 +31,7 @@ from djq.config.schema import (
     _is_number,
     too_large,
 )
-from djq.exceptions import ConfigurationError, DjqError
+from djq.exceptions import ConfigurationError
 
 INVALID: Any = object()
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
@@ -447,6 +447,7 @@ def stores_nul(database_alias: str) -> bool:
 
 def _check_recurring_payloads(sources, values, problems) -> None:
     """Recurring arguments must be storable on the backend's database, as at enqueue."""
+    from djq.exceptions import EnqueueError
     from djq.payload import encode_arguments
 
     defaults = {f.name: f.default for f in fields(BackendConfig)}
@@ -455,9 +456,7 @@ def _check_recurring_payloads(sources, values, problems) -> None:
     for task in values.get("recurring", ()):
         try:
             encode_arguments(task.args, task.kwargs, allow_nul=allow_nul, max_bytes=max_bytes)
-        except ConfigurationError:
-            raise
-        except DjqError as exc:
+        except EnqueueError as exc:
             problems.append(f"{sources['recurring'].where(('recurring', task.key))}: {exc}")
 
 
