@@ -31,6 +31,8 @@ _dumps = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=F
 def _text_problem(text: str, path: str, allow_nul: bool) -> str | None:
     if not allow_nul and "\x00" in text:
         return f"{path}: text contains a NUL character (\\x00), which PostgreSQL cannot store"
+    if text.isascii():  # the common case, and O(1)
+        return None
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -112,7 +114,7 @@ def _dumps_keeping_floats(value: Any) -> str:
 
 def _encode(value: Any, what: str, max_bytes: int) -> str:
     text = _dumps_keeping_floats(value)
-    size = len(text.encode("utf-8"))
+    size = len(text) if text.isascii() else len(text.encode("utf-8"))
     if size > max_bytes:
         raise ValueError(
             f"{what} {'are' if what == 'arguments' else 'is'} {size:,} bytes of JSON,"

@@ -22,6 +22,7 @@ from django.tasks.base import TASK_MAX_PRIORITY, TASK_MIN_PRIORITY
 from ..concurrency import policy_for, resolve_key
 from ..config.schema import MAX_QUEUE_NAME, MAX_TASK_PATH
 from ..db.rows import NewJob
+from ..db.sql import stores_nul
 from ..exceptions import EnqueueError
 from ..payload import encode_arguments
 from ..states import READY, SCHEDULED
@@ -105,8 +106,12 @@ def check_run_after(run_after: Any) -> datetime | None:
 
 
 def payload_rules(backend: Any) -> dict[str, Any]:
-    """What the backend's database can store as JSON (keyword arguments of ``djq.payload``)."""
-    return {"allow_nul": backend.dialect.stores_nul, "max_bytes": backend.config.max_payload_size}
+    """What the backend's database can store as JSON (keyword arguments of ``djq.payload``).
+
+    ``backend`` is a ``DjqBackend`` or a ``Handle``: anything with a ``config``.
+    """
+    config = backend.config
+    return {"allow_nul": stores_nul(config.database_alias), "max_bytes": config.max_payload_size}
 
 
 def check_retry_policy(task: Any) -> None:

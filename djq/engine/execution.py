@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.tasks import task_backends
 from django.tasks.base import TaskContext, TaskResult
 from django.tasks.signals import task_started
 from django.utils import timezone
@@ -20,7 +21,6 @@ from ..payload import encode_result
 from ..safe_text import error_text, for_log, for_storage
 from ..states import CLAIMED, FAILED, FINISHED, SCHEDULED
 from .building import payload_rules
-from .handle import handle
 from .task_results import build_result, load_task, run_after_of, task_for_job
 
 logger = logging.getLogger("djq.job")
@@ -105,7 +105,7 @@ def execute(job: ClaimedJob) -> Attempt:
         else:
             value = task.call(*args, **kwargs)
         try:
-            return_json = encode_result(value, **payload_rules(handle(job.backend_alias)))
+            return_json = encode_result(value, **payload_rules(task_backends[job.backend_alias]))
         except ValueError as exc:
             raise ResultSerializationError(f"the task returned a value that cannot be stored: {exc}") from None
     except BaseException as exc:
