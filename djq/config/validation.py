@@ -432,8 +432,12 @@ def check_options(
     return values, problems
 
 
-def stores_nul(database_alias: str) -> bool:
-    """Whether the database can keep a NUL character in JSON text (PostgreSQL's jsonb cannot)."""
+def _stores_nul(database_alias: str) -> bool:
+    """Whether the database can keep a NUL character in JSON text (PostgreSQL's jsonb cannot).
+
+    Read from the settings' ENGINE, not from a connection: checks run before
+    any connection exists (and ``djq.db.sql.stores_nul`` answers at run time).
+    """
     from importlib import import_module
 
     from django.conf import settings
@@ -451,7 +455,7 @@ def _check_recurring_payloads(sources, values, problems) -> None:
     from djq.payload import encode_arguments
 
     defaults = {f.name: f.default for f in fields(BackendConfig)}
-    allow_nul = stores_nul(values.get("database_alias", defaults["database_alias"]))
+    allow_nul = _stores_nul(values.get("database_alias", defaults["database_alias"]))
     max_bytes = values.get("max_payload_size", defaults["max_payload_size"])
     for task in values.get("recurring", ()):
         try:
