@@ -49,6 +49,8 @@ LIMITS: Mapping[str, float] = {
     "backoff": YEAR,  # backoff_base and backoff_cap
     "backoff_factor": 1000,
     "max_payload_size": 64 * 1024 * 1024,
+    "entries": 64,  # workers and dispatchers entries
+    "recurring": 1000,  # static recurring tasks (each schedule is parsed at every load)
 }
 #: Stored text columns: djq_job.queue_name and the like.
 MAX_QUEUE_NAME = 64

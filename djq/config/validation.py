@@ -303,10 +303,12 @@ def _mapping(spec: Mapping[str, Checker], build: Callable[..., Any], required=()
     return check
 
 
-def _list_of(entry: Checker) -> Checker:
+def _list_of(entry: Checker, most: int) -> Checker:
     def check(value: Any, path: tuple, report: Report) -> Any:
         if not isinstance(value, (list, tuple)):
             return report.error(path, f"expected a list of mappings, got {show(value)}")
+        if len(value) > most:
+            return report.error(path, f"expected at most {most:,} entries, got {len(value):,}")
         items = [entry(item, (*path, i), report) for i, item in enumerate(value)]
         return INVALID if any(item is INVALID for item in items) else tuple(items)
 
@@ -370,6 +372,8 @@ def retry(value: Any, path: tuple, report: Report) -> Any:
 def recurring(value: Any, path: tuple, report: Report) -> Any:
     if not isinstance(value, Mapping):
         return report.error(path, f"expected a mapping of key -> task, got {show(value)}")
+    if len(value) > LIMITS["recurring"]:
+        return report.error(path, f"expected at most {LIMITS['recurring']:,} recurring tasks, got {len(value):,}")
     tasks, ok = [], True
     for key, entry in value.items():
         if not isinstance(key, str) or not key.strip():
@@ -388,8 +392,8 @@ def recurring(value: Any, path: tuple, report: Report) -> Any:
 
 OPTIONS: dict[str, Checker] = {
     "mode": mode,
-    "workers": _list_of(worker),
-    "dispatchers": _list_of(dispatcher),
+    "workers": _list_of(worker, LIMITS["entries"]),
+    "dispatchers": _list_of(dispatcher, LIMITS["entries"]),
     "scheduler": scheduler,
     "recurring": recurring,
     "database_alias": database_alias,

@@ -3,6 +3,7 @@
 import time
 
 import pytest
+import yaml
 from django.test import override_settings
 
 from djq.config import RetryPolicy, get_config, validate
@@ -110,6 +111,15 @@ def test_item11_duplicate_keys_are_refused(write_yaml):
 )
 def test_item11_values_are_bounded(options, message):
     assert error_for(options) == f"{S} {message}"
+
+
+def test_item11_list_lengths_are_bounded(write_yaml):
+    assert error_for({"workers": [{}] * 65}) == f"{S} workers: expected at most 64 entries, got 65"
+    tasks = {f"k{n}": {"task_path": "a.b", "schedule": "@daily"} for n in range(1001)}
+    path = write_yaml(yaml.safe_dump({"recurring": tasks}))
+    started = time.monotonic()
+    assert error_for(config_file=path) == f"{path} recurring: expected at most 1,000 recurring tasks, got 1,001"
+    assert time.monotonic() - started < 10  # every schedule is parsed: 20,000 took minutes
 
 
 def test_item11_bounds_apply_to_yaml_too(write_yaml):
