@@ -306,3 +306,16 @@ def test_item4_a_long_retry_history_stays_small():
     stored = json.loads(text)
     assert len(stored) == 100 and stored[-1]["error"] == error  # the latest attempt is kept whole
     assert stored[0]["error"]["message"] == "m" * 500
+
+
+def test_item9_enqueue_on_commit_refuses_at_the_call(alias, jobs):
+    """Not when the transaction commits, where the caller's commit would raise it."""
+    from django.db import transaction
+
+    from djq.api import enqueue_on_commit
+
+    with transaction.atomic(using=alias):
+        with pytest.raises(EnqueueError, match="lone surrogate"):
+            enqueue_on_commit(tasks.echo.using(backend=alias), "\ud800")
+        enqueue_on_commit(tasks.add.using(backend=alias), 1, 2)
+    assert jobs().count() == 1
