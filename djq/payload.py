@@ -28,6 +28,12 @@ INT_RANGE = (-(2**63), 2**63 - 1)
 _dumps = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False).encode
 
 
+def _shown(value: Any) -> str:
+    """A short repr for a message: a path never quotes a megabyte key."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _text_problem(text: str, path: str, allow_nul: bool) -> str | None:
     if not allow_nul and "\x00" in text:
         return f"{path}: text contains a NUL character (\\x00), which PostgreSQL cannot store"
@@ -58,9 +64,9 @@ def _problem(value: Any, path: str, allow_nul: bool, depth: int = 0) -> str | No
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                return f"{path}: dict key {key!r} is not a string"
-            found = _text_problem(key, f"{path} key {key!r}", allow_nul) or _problem(
-                item, f"{path}[{key!r}]", allow_nul, depth + 1
+                return f"{path}: dict key {_shown(key)} is not a string"
+            found = _text_problem(key, f"{path} key {_shown(key)}", allow_nul) or _problem(
+                item, f"{path}[{_shown(key)}]", allow_nul, depth + 1
             )
             if found:
                 return found
