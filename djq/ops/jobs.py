@@ -281,13 +281,13 @@ def job_page(
         cutoff = timezone.now() - timedelta(seconds=older_than)
         ended = one in TERMINAL or (states and set(states) <= set(TERMINAL))
         qs = qs.filter(finished_at__lt=cutoff) if ended else qs.filter(enqueued_at__lt=cutoff)
-    count = capped_count(qs, count_cap)
     cursor = after or before
     backwards = before is not None
+    order = [("-" if desc != backwards else "") + column for column, desc in keys]
+    count = capped_count(qs, count_cap, tuple(order))
     window = qs
     if cursor is not None:
         window = window.filter(_beyond(keys, _decode(cursor, name, keys), backwards=backwards))
-    order = [("-" if desc != backwards else "") + column for column, desc in keys]
     fetched = [_row(v) for v in window.order_by(*order).values(*LIST_FIELDS, "error_class", "error_message")
                [: limit + 1]]
     more = len(fetched) > limit
