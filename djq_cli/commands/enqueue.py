@@ -32,7 +32,7 @@ def enqueue(
 
       djq enqueue myapp.tasks.send_email --kwargs '{"to": "ada@example.com"}'
 
-      djq enqueue myapp.tasks.rebuild_index --queue search --priority 10 --run-after +15m
+      djq enqueue myapp.tasks.reindex --queue search --run-after +15m
     """
     st = state(ctx)
     parsed_args = json_value(args, option="--args", kind=list)

@@ -39,7 +39,7 @@ Exception_ = Annotated[str | None, typer.Option(
 OlderThan = Annotated[str | None, typer.Option(
     "--older-than", help="Only jobs older than this (7d, 12h, 90s): finished ones by finish time, others by "
     "enqueue time.", show_default=False)]
-Ids = Annotated[list[int] | None, typer.Argument(help="Job ids.", show_default=False)]
+Ids = Annotated[list[int] | None, typer.Argument(help="Job ids.", show_default=False, metavar="ID...")]
 All = Annotated[bool, typer.Option("--all", help="Every job matching the filters instead of ids.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (needed when not on a terminal).")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Report what would change; change nothing.")]
@@ -92,7 +92,8 @@ def list_(
     ctx: typer.Context,
     queue: Queue = None,
     state_: Annotated[list[str] | None, typer.Option(
-        "--state", "-s", help=f"Only these states ({', '.join(STATES)}); repeat or separate with commas.",
+        "--state", "-s", metavar="STATE",
+        help=f"Only these states ({', '.join(STATES)}); repeat or separate with commas.",
         show_default=False)] = None,
     task: Task = None,
     exception: Exception_ = None,
@@ -160,6 +161,9 @@ def retry(
     ctx: typer.Context,
     ids: Ids = None,
     all_: All = False,
+    state_: Annotated[list[str] | None, typer.Option(
+        "--state", "-s", metavar="STATE", help="With --all: only failed jobs can be retried, so only 'failed'.",
+        show_default=False)] = None,
     queue: Queue = None,
     task: Task = None,
     exception: Exception_ = None,
@@ -184,7 +188,8 @@ def retry(
       djq jobs retry --all --exception TimeoutError --at +10m --yes
     """
     st = state(ctx)
-    _targets(ids, all_, queue=queue, task=task, exception=exception, older_than=older_than)
+    states = _states(state_, allowed=("failed",))
+    _targets(ids, all_, state=states, queue=queue, task=task, exception=exception, older_than=older_than)
     when = moment(at, option="--at") if at else None
     single = bool(ids) and len(set(ids)) == 1
     ask = _consent("retry", ids, single=single, dry_run=dry_run, yes=yes)
@@ -198,7 +203,7 @@ def discard(
     ids: Ids = None,
     all_: All = False,
     state_: Annotated[list[str] | None, typer.Option(
-        "--state", "-s", help="With --all: only these states (ready, scheduled, blocked, failed).",
+        "--state", "-s", metavar="STATE", help="With --all: only these states (ready, scheduled, blocked, failed).",
         show_default=False)] = None,
     queue: Queue = None,
     task: Task = None,

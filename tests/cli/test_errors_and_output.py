@@ -1,0 +1,111 @@
+"""Errors are one line with their fix, global options go anywhere, pipes close quietly (issue 9, items 12-18)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.cli.conftest import DJQ, ROOT, enqueue, failed_jobs, run_djq, subprocess_env
+
+pytestmark = pytest.mark.vendors("sqlite")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["queues", "list", "--jsn"], "djq: error: no such option: --jsn (did you mean --json?) "
+                                  "(see `djq queues list -h`)"),
+    (["enqueue", "tests.tasks.add", "--priority", "500"], "djq: error: invalid value for '--priority': "),
+    (["jobs", "show", "abc"], "djq: error: invalid value for 'job_id': "),
+    (["jobs", "lsit"], "djq: error: no such command 'lsit'"),
+])
+def test_item_12_usage_errors_are_one_line_on_stderr(alias, argv, message):
+    run = run_djq(*argv)
+
+    assert run.exit_code == 2
+    assert run.stdout == ""
+    assert len(run.stderr.splitlines()) == 1, run.stderr
+    assert run.stderr.startswith(message), run.stderr
+    assert "╭" not in run.stderr and "Usage:" not in run.stderr
+
+
+def test_item_12_global_output_options_work_after_the_command(alias):
+    enqueue(alias)
+
+    after = run_djq("--backend", alias, "queues", "list", "--json", "--no-color", "-v")
+    before = run_djq("--backend", alias, "--json", "queues", "list")
+
+    assert after.exit_code == 0, after.stderr
+    import json
+
+    [row] = json.loads(after.stdout)
+    assert row["name"] == "default" and row["ready"] == 1
+    assert json.loads(before.stdout)[0]["ready"] == 1
+
+
+def test_item_12_retry_and_discard_all_take_the_filters_of_jobs_list(alias):
+    failed_jobs(alias, 2)
+
+    retried = run_djq("--backend", alias, "jobs", "retry", "--all", "--state", "failed", "--queue", "default",
+                      "--dry-run")
+    discarded = run_djq("--backend", alias, "jobs", "discard", "--all", "--state", "failed",
+                        "--task", "tests.tasks.fail",
+                        "--exception", "ValueError", "--older-than", "0", "--dry-run")
+    wrong = run_djq("--backend", alias, "jobs", "retry", "--all", "--state", "ready", "--yes")
+
+    assert retried.exit_code == 0, retried.stderr
+    assert "matched 2" in retried.stderr
+    assert discarded.exit_code == 0, discarded.stderr
+    assert "matched 2" in discarded.stderr
+    assert wrong.exit_code == 2 and wrong.stderr.startswith("djq: error: --state: unknown state 'ready'")
+
+
+def test_item_14_a_closed_pipe_exits_quietly(alias, backend):
+    from tests import tasks
+
+    backend.enqueue_all([(tasks.add.using(backend=alias), (i, i), {}) for i in range(3000)])
+
+    proc = subprocess.run(f"set -o pipefail; {DJQ} --backend {alias} jobs list --limit 3000 | head -1",
+                          shell=True, executable="/bin/bash", cwd=ROOT, env=subprocess_env(), capture_output=True,
+                          text=True, timeout=60)
+
+    assert proc.stderr == ""
+    assert proc.stdout.count("\n") == 1 and "tests.tasks.add" in proc.stdout
+    assert proc.returncode == 141  # 128 + SIGPIPE, as `yes | head -1` reports
+
+
+def test_item_15_help_shows_no_type_placeholders_and_examples_fit_80_columns():
+    from djq_cli.main import app
+    from tests.cli.test_help import PATHS
+
+    env = subprocess_env(COLUMNS="80")
+    driver = (
+        "import contextlib, io, json, sys\n"
+        "from djq_cli.main import main\n"
+        "out = {}\n"
+        "for path in json.load(sys.stdin):\n"
+        "    buf = io.StringIO()\n"
+        "    with contextlib.redirect_stdout(buf):\n"
+        "        main([*path, '--help'])\n"
+        "    out[' '.join(path)] = buf.getvalue()\n"
+        "sys.__stdout__.write(json.dumps(out))\n"
+    )
+    import json
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", driver], input=json.dumps([[], *PATHS]), cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    helps = json.loads(proc.stdout)
+    from typer.main import get_command
+
+    tree = get_command(app)
+    for path, text in helps.items():
+        assert "<bool>" not in text and "<int>" not in text and "<str>" not in text, path
+        assert "<list[" not in text and "<int range>" not in text, path
+        command = tree
+        for name in path.split():
+            command = command.commands[name]
+        examples = (command.help or "").split("Examples:", 1)[-1]
+        for line in examples.splitlines():
+            line = line.strip()
+            if line.startswith(("djq ", "DJQ_")):
+                assert line in text, f"`djq {path} --help` wraps the example {line!r} at 80 columns"
