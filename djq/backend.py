@@ -228,11 +228,21 @@ class DjqBackend(BaseTaskBackend):
     # -- checks -------------------------------------------------------------------
 
     def check(self, **kwargs: Any) -> list:
+        from django.apps import apps
         from django.conf import settings
         from django.core import checks
 
         from .config.checks import check_backend
 
+        if not apps.is_installed("djq"):
+            # Without the app there are no djq tables: the first enqueue
+            # would fail with "no such table: djq_job".
+            return [*super().check(**kwargs), checks.Error(
+                f"TASKS[{self.alias!r}] uses djq's backend but 'djq' is not in INSTALLED_APPS",
+                hint="add \"djq\" to INSTALLED_APPS, then create its tables with `djq migrate` "
+                     "(or `python manage.py migrate`)",
+                id="djq.E002",
+            )]
         messages = [*super().check(**kwargs), *check_backend(self.alias)]
         if messages:
             return messages

@@ -52,6 +52,7 @@ def embedded_settings() -> dict:
     home.mkdir(parents=True, exist_ok=True)
     return {
         "SECRET_KEY": "djq-embedded",
+        "DJQ_CLI_MODE": EMBEDDED,
         "USE_TZ": True,
         "TIME_ZONE": "UTC",
         "INSTALLED_APPS": ["djq"],
@@ -89,6 +90,7 @@ def standalone_settings(url: str) -> dict:
         database.setdefault("OPTIONS", {}).update(_sqlite_options())
     return {
         "SECRET_KEY": "djq-standalone",
+        "DJQ_CLI_MODE": STANDALONE,
         "USE_TZ": True,
         "TIME_ZONE": "UTC",
         "INSTALLED_APPS": ["djq"],

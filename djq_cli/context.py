@@ -38,9 +38,14 @@ class State:
         """Set Django up on first use (``--help`` never gets here)."""
         if self.setup is None:
             if self.django_ready:
+                from django.conf import settings
+
                 from .bootstrap import PROJECT, Setup
 
-                self.setup = Setup(PROJECT, "settings " + os.environ.get("DJANGO_SETTINGS_MODULE", "?"))
+                # Set up by an earlier command in this process: its settings say which mode.
+                mode = getattr(settings, "DJQ_CLI_MODE", PROJECT)
+                self.setup = Setup(mode, "settings " + os.environ.get("DJANGO_SETTINGS_MODULE", "?")
+                                   if mode == PROJECT else mode)
             else:
                 from .bootstrap import setup_django
 

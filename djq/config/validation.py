@@ -7,6 +7,7 @@ every problem. ``path`` is a tuple of keys and indexes inside the options.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import math
 import re
@@ -106,9 +107,25 @@ optional_name = _leaf(
     lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string", none=True
 )
 priority = _leaf(lambda v: _is_int(v) and -100 <= v <= 100, "an integer between -100 and 100")
-task_path = _leaf(
+_dotted_task_path = _leaf(
     lambda v: isinstance(v, str) and bool(_DOTTED.match(v)), "a dotted path to a task"
 )
+
+#: Set by ``validate()`` (``djq check``, system checks): also import each recurring task path.
+IMPORT_TASKS: contextvars.ContextVar[bool] = contextvars.ContextVar("djq_import_tasks", default=False)
+
+
+def task_path(value: Any, path: tuple, report: Report) -> Any:
+    if _dotted_task_path(value, path, report) is INVALID:
+        return INVALID
+    if IMPORT_TASKS.get():
+        from djq.task_paths import TaskPathError, find_task
+
+        try:
+            find_task(value)
+        except TaskPathError as exc:
+            return report.error(path, str(exc))
+    return value
 
 
 def mode(value: Any, path: tuple, report: Report) -> Any:

@@ -14,10 +14,9 @@ from django.utils import timezone
 from ..db.aliases import database_for
 from ..db.rows import NewJob
 from ..db.sql import dialect_for
-from ..exceptions import DjqError, EnqueueError, JobNotFound, UndiscardableError
+from ..exceptions import EnqueueError, JobNotFound, UndiscardableError
 from ..models import Job
 from ..payload import encode_arguments
-from ..results import load_task
 from .results import BulkResult
 
 
@@ -30,20 +29,29 @@ def enqueue_by_path(
     queue_name: str | None = None,
     priority: int | None = None,
     run_after: datetime | None = None,
+    unchecked: bool = False,
 ) -> int:
     """Enqueue a task named by its dotted path; returns the job id.
 
     With the application's code importable this goes through the task (its
-    defaults, validation and signals). Without it (standalone mode) the job
-    is stored by path, for a runtime that has the code to run it.
+    defaults, validation and signals), and a path that names no task, or
+    arguments the task cannot take, are refused (``EnqueueError``) before
+    anything is stored. With ``unchecked=True`` (standalone mode: the code is
+    not here) a path whose package does not import is stored as it is, for a
+    runtime that has the code to run it.
     """
+    from ..task_paths import TaskPathUnchecked, check_arguments, find_task
+
     args, kwargs = list(args or []), dict(kwargs or {})
     backend = task_backends[backend_alias]
     try:
-        task = load_task(task_path)
-    except DjqError:
+        task = find_task(task_path)
+    except TaskPathUnchecked:
+        if not unchecked:
+            raise
         task = None
     if task is not None:
+        check_arguments(task, args, kwargs)
         changes: dict[str, Any] = {"backend": backend_alias}
         if queue_name is not None:
             changes["queue_name"] = queue_name
@@ -333,7 +341,7 @@ def enqueue_again(backend_alias: str, job_id: int) -> int:
     """A fresh copy of any stored job (same task, arguments, queue and priority); returns its id."""
     detail = get_job(backend_alias, job_id)
     return enqueue_by_path(backend_alias, detail.job.task_path, detail.args, detail.kwargs,
-                           queue_name=detail.job.queue_name, priority=detail.job.priority)
+                           queue_name=detail.job.queue_name, priority=detail.job.priority, unchecked=True)
 
 
 def _asdict(flt: JobFilter) -> dict:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Min
+from django.tasks.base import DEFAULT_TASK_QUEUE_NAME
 from django.utils import timezone
 
 from ..db.aliases import database_for
@@ -69,16 +71,30 @@ def get_queue(backend_alias: str, name: str) -> QueueRow:
 
 def find_queue(backend_alias: str, name: str) -> QueueRow:
     """The queue ``name``; ``QueueNotFound`` unless QUEUES names it, it holds a job (any state) or is paused."""
+    require_queue(backend_alias, name)
+    return get_queue(backend_alias, name)
+
+
+def require_queue(backend_alias: str, name: str, *, fix: str = "list them with `djq queues list`") -> None:
+    """``QueueNotFound`` (with the nearest name) unless QUEUES names ``name``, it holds a job or is paused.
+
+    Django's ``default`` queue is always known when QUEUES is empty: every task uses it unless told otherwise.
+    """
     from ..config import get_config
 
     cfg = get_config(backend_alias)
     db = cfg.database_alias
-    known = (name in cfg.queues
-             or Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name).exists()
-             or Pause.objects.using(db).filter(backend_alias=backend_alias, queue_name=name).exists())
-    if not known:
-        raise QueueNotFound(f"no queue {name!r} in backend {backend_alias!r}; list them with `djq queues list`")
-    return get_queue(backend_alias, name)
+    jobs = Job.objects.using(db).filter(backend_alias=backend_alias)
+    pauses = Pause.objects.using(db).filter(backend_alias=backend_alias)
+    if (name in cfg.queues or (name == DEFAULT_TASK_QUEUE_NAME and not cfg.queues)
+            or jobs.filter(queue_name=name).exists() or pauses.filter(queue_name=name).exists()):
+        return
+    # Only on the way to an error: every name the backend knows, for the hint.
+    known = {*cfg.queues, *jobs.values_list("queue_name", flat=True).distinct(),
+             *pauses.values_list("queue_name", flat=True)}
+    near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    raise QueueNotFound(f"no queue {name!r} in backend {backend_alias!r}{hint}; {fix}")
 
 
 def size(backend_alias: str, name: str) -> int:
