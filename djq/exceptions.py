@@ -24,6 +24,14 @@ class EnqueueError(DjqError):
     """The job was rejected before anything was stored; fix the task call or its options."""
 
 
+class TaskPathError(EnqueueError):
+    """The task path names no task; fix the path (the message suggests the nearest one)."""
+
+
+class TaskPathUnchecked(TaskPathError):
+    """The task path's package cannot be imported here (no application code), so it could not be checked."""
+
+
 class JobNotFound(DjqError):
     """No job has that id; list jobs with `djq jobs list`."""
 

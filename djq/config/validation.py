@@ -119,7 +119,8 @@ def task_path(value: Any, path: tuple, report: Report) -> Any:
     if _dotted_task_path(value, path, report) is INVALID:
         return INVALID
     if IMPORT_TASKS.get():
-        from djq.task_paths import TaskPathError, find_task
+        from djq.engine.task_paths import find_task
+        from djq.exceptions import TaskPathError
 
         try:
             find_task(value)

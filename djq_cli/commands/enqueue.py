@@ -41,8 +41,8 @@ def enqueue(
     parsed_kwargs = json_value(kwargs, option="--kwargs", kind=dict)
     when = moment(run_after, option="--run-after") if run_after else None
     st.backend_object()
+    from djq.exceptions import TaskPathUnchecked
     from djq.ops.jobs import enqueue_by_path
-    from djq.task_paths import TaskPathUnchecked
 
     from ..bootstrap import STANDALONE
     from .base import say

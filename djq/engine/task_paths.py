@@ -18,15 +18,7 @@ from typing import Any
 
 from django.tasks import Task
 
-from .exceptions import EnqueueError
-
-
-class TaskPathError(EnqueueError):
-    """The task path names no task; fix the path (the message suggests the nearest one)."""
-
-
-class TaskPathUnchecked(TaskPathError):
-    """The task path's package cannot be imported here, so the path could not be checked."""
+from ..exceptions import EnqueueError, TaskPathError, TaskPathUnchecked
 
 
 def _hint(name: str, candidates: Sequence[str]) -> str:
