@@ -49,6 +49,11 @@ def start(
     SIGTERM and SIGINT drain (running jobs get `shutdown_timeout` seconds to
     finish); SIGQUIT stops at once.
 
+    Standalone (--database-url, no settings) runs no application code: it
+    needs --only-dispatch (dispatchers and the scheduler), unless
+    --pythonpath makes the tasks importable; a worker that claims a job
+    whose code is missing hands it back untouched and stops claiming.
+
     Examples:
 
       djq start
@@ -62,6 +67,14 @@ def start(
     st = state(ctx)
     configure_logging(st.verbose)
     setup = st.django()
+    from ..bootstrap import STANDALONE
+
+    if setup.mode == STANDALONE and not only_dispatch and not st.pythonpath:
+        from .base import usage
+
+        usage("standalone mode (--database-url without --settings) has no application code, so its workers "
+              "could not run any job; add --only-dispatch to run only dispatchers and the scheduler, or start "
+              "workers with the project's settings (djq --settings mysite.settings start)")
     from djq.config import get_config, skip_recurring_from_env
     from djq.runtime.launch import build_supervisor
 
