@@ -43,8 +43,13 @@ def _json(value: Any) -> str:
 
 
 def detail(st: State, document: Any, fields: Sequence[tuple[str, Any]], *, title: str | None = None,
-           sections: Sequence[tuple[str, Sequence[tuple[str, str]], Sequence[Sequence[Any]]]] = ()) -> None:
-    """Print one object. ``sections`` are (title, columns, rows) tables shown below the fields."""
+           sections: Sequence[tuple[str, Sequence[tuple[str, str]], Sequence[Sequence[Any]]]] = (),
+           blocks: Sequence[tuple[str, str]] = ()) -> None:
+    """Print one object. ``sections`` are (title, columns, rows) tables shown below the fields.
+
+    ``blocks`` are (heading, text) shown as they are (tracebacks), on a terminal only: piped
+    output and ``--json`` carry the same text in their fields.
+    """
     if st.json:
         print_json(document)
         return
@@ -54,6 +59,8 @@ def detail(st: State, document: Any, fields: Sequence[tuple[str, Any]], *, title
             sys.stdout.write(f"{name}\t{text}\n")
         for heading, _columns, rows in sections:
             key = heading.lower().replace(" ", "_")
+            if key in {name for name, _ in fields}:  # "attempts\t3" is a field; its rows are "attempt\t..."
+                key = key.removesuffix("s")
             for row in rows:
                 sys.stdout.write("\t".join([key, *(_plain(v) for v in row)]) + "\n")
         return
@@ -75,6 +82,10 @@ def detail(st: State, document: Any, fields: Sequence[tuple[str, Any]], *, title
             table.add_row(*(_human(v) for v in row))
         st.console.print()
         st.console.print(table)
+    for heading, text in blocks:
+        st.console.print()
+        st.console.print(heading, style="bold", markup=False, highlight=False)
+        st.console.print(text.rstrip("\n"), markup=False, highlight=False, soft_wrap=True)
 
 
 def listing(st: State, rows: Sequence[Any], columns: Sequence[tuple], *, document: Any = None,

@@ -133,6 +133,10 @@ def list_(
 def show(ctx: typer.Context, job_id: JobId) -> None:
     """Show one job: its arguments, result, and every attempt with its error.
 
+    On a terminal the last failed attempt's traceback follows (-v: every
+    attempt's). Piped, one "field<TAB>value" line per field and one
+    "attempt<TAB>..." line per attempt.
+
     Examples:
 
       djq jobs show 4211
@@ -157,7 +161,13 @@ def show(ctx: typer.Context, job_id: JobId) -> None:
                 f"{a.error_class}: {a.error_message}" if a.error_class else None) for a in d.history]
     columns = [("number", "#"), ("worker", "Worker"), ("started", "Started"), ("finished", "Finished"),
                ("seconds", "Seconds"), ("error", "Error")]
-    detail(st, d, fields, title=f"Job {j.id}", sections=[("Attempts", columns, history)] if history else ())
+    failed = [a for a in d.history if a.traceback]
+    shown = failed if st.verbose else failed[-1:]
+    blocks = [(f"Traceback of attempt {a.number}" + ("" if st.verbose or len(failed) == 1 else
+                                                     f" (the last; -v shows all {len(failed)})"), a.traceback)
+              for a in shown]
+    detail(st, d, fields, title=f"Job {j.id}", sections=[("Attempts", columns, history)] if history else (),
+           blocks=blocks)
 
 
 def retry(

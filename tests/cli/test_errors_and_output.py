@@ -109,3 +109,32 @@ def test_item_15_help_shows_no_type_placeholders_and_examples_fit_80_columns():
             line = line.strip()
             if line.startswith(("djq ", "DJQ_")):
                 assert line in text, f"`djq {path} --help` wraps the example {line!r} at 80 columns"
+
+
+def test_item_16_jobs_show_on_a_terminal_shows_the_last_traceback_and_all_with_v(alias, backend):
+    from djq.api import retry_failed_job
+    from tests.cli.conftest import run_in_pty, work
+
+    [job_id] = failed_jobs(alias, 1, message="first try")
+    retry_failed_job(job_id, backend_alias=alias)
+    work(alias)
+
+    shown = run_in_pty("--backend", alias, "jobs", "show", str(job_id))
+    everything = run_in_pty("--backend", alias, "jobs", "show", str(job_id), "-v")
+
+    assert shown.exit_code == 0, shown.stdout
+    assert "Traceback (most recent call last):" in shown.stdout
+    assert 'raise ValueError(message)' in shown.stdout
+    assert shown.stdout.count("Traceback (most recent call last):") == 1
+    assert everything.stdout.count("Traceback (most recent call last):") == 2
+
+
+def test_item_17_jobs_show_piped_has_no_duplicate_keys(alias):
+    [job_id] = failed_jobs(alias, 1)
+
+    run = run_djq("--backend", alias, "jobs", "show", str(job_id))
+
+    keys = [line.split("\t", 1)[0] for line in run.stdout.splitlines()]
+    fields = [k for k in keys if k != "attempt"]
+    assert len(fields) == len(set(fields)), keys
+    assert keys.count("attempt") == 1 and "attempts" in keys

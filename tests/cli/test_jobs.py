@@ -59,7 +59,7 @@ def test_show(alias, cli):
     assert fields["state"] == "failed" and fields["task"] == "tests.tasks.fail"
     assert fields["args"] == '["kaput"]'
     assert fields["last_error"] == "ValueError: kaput"
-    assert "attempts\t1\tcli-test-worker-1" in run.stdout
+    assert "attempt\t1\tcli-test-worker-1" in run.stdout
 
     doc = json.loads(cli("jobs", "show", str(job), json=True).stdout)
     assert doc["job"]["id"] == job and doc["args"] == ["kaput"]
