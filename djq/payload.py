@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from .exceptions import EnqueueError
+from .exceptions import ArgumentsNotSerializable
 
 _dumps = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False).encode
 
@@ -44,7 +44,7 @@ def encode_arguments(args: Any, kwargs: Any) -> str:
     except RecursionError:
         problem = "a value contains itself (or is nested too deeply)"
     if problem:
-        raise EnqueueError(f"arguments must round-trip through JSON: {problem}")
+        raise ArgumentsNotSerializable(f"arguments must round-trip through JSON: {problem}")
     return _dumps({"args": list(args), "kwargs": dict(kwargs)})
 
 

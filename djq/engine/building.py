@@ -16,7 +16,7 @@ from django.tasks.base import TASK_MAX_PRIORITY, TASK_MIN_PRIORITY
 
 from ..concurrency import policy_for, resolve_key
 from ..db.rows import NewJob
-from ..exceptions import EnqueueError
+from ..exceptions import EnqueueError, InvalidTaskOptions
 from ..payload import encode_arguments
 from ..states import READY, SCHEDULED
 
@@ -27,16 +27,18 @@ MAX_QUEUE_NAME = 64
 def check_queue(alias: str, allowed: Collection[str], queue_name: str) -> None:
     """Refuse a queue name the backend cannot take (``allowed`` empty: any name)."""
     if len(queue_name) > MAX_QUEUE_NAME:
-        raise EnqueueError(f"queue name {queue_name!r} is longer than {MAX_QUEUE_NAME} characters")
+        raise InvalidTaskOptions(f"queue name {queue_name!r} is longer than {MAX_QUEUE_NAME} characters")
     if allowed and queue_name not in allowed:
-        raise EnqueueError(
+        raise InvalidTaskOptions(
             f"queue {queue_name!r} is not in TASKS[{alias!r}]['QUEUES'] ({', '.join(sorted(allowed))})"
         )
 
 
 def check_priority(priority: int) -> None:
     if not TASK_MIN_PRIORITY <= priority <= TASK_MAX_PRIORITY:
-        raise EnqueueError(f"priority must be between {TASK_MIN_PRIORITY} and {TASK_MAX_PRIORITY}, got {priority}")
+        raise InvalidTaskOptions(
+            f"priority must be between {TASK_MIN_PRIORITY} and {TASK_MAX_PRIORITY}, got {priority}"
+        )
 
 
 def check_task_path(task_path: str) -> None:
@@ -77,6 +79,7 @@ def build_job(
         enqueued_at=now,
         scheduled_at=run_after if deferred else now,
         recurring_key=recurring_key,
+        run_after=run_after,
     )
     policy = policy_for(task) if task is not None else None
     if policy is not None:

@@ -18,7 +18,7 @@ from ..db.rows import ClaimedJob, Outcome
 from ..exceptions import DjqError, ResultSerializationError
 from ..payload import encode_result
 from ..states import CLAIMED, FAILED, FINISHED, SCHEDULED
-from .task_results import build_result, load_task, run_after_of, task_for_job
+from .task_results import build_result, load_task, task_for_job
 
 logger = logging.getLogger("djq.job")
 
@@ -86,7 +86,7 @@ def execute(job: ClaimedJob) -> Attempt:
             priority=job.priority,
             queue_name=job.queue_name,
             backend=job.backend_alias,
-            run_after=run_after_of(job.enqueued_at, job.scheduled_at),
+            run_after=job.run_after,
         )
         result = build_result(
             task=task, id=job.id, state=CLAIMED, payload=job.payload, backend=job.backend_alias,
