@@ -8,20 +8,22 @@ here goes through ``djq.ops``, like the CLI and the dashboard do.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.tasks.base import Task
+from django.tasks.base import Task, TaskResult
 
 from .concurrency import ATTRIBUTE, ConcurrencyPolicy
 from .ops import jobs as _jobs
 from .ops import queues as _queues
 from .ops import recurring as _recurring
 from .ops.changes import BulkResult, Change
+from .payload import encode_arguments
 
 __all__ = [
+    "PendingEnqueue",
     "QueueInfo",
     "concurrency",
     "discard_job",
@@ -40,13 +42,42 @@ def _database_of(task: Task) -> str:
     return get_config(task.backend).database_alias
 
 
-def enqueue_on_commit(task: Task, *args: Any, using: str | None = None, **kwargs: Any) -> None:
+@dataclass(slots=True)
+class PendingEnqueue:
+    """What ``enqueue_on_commit`` returns: the job to be, and its ``TaskResult`` once the commit stored it.
+
+    ``result`` (and ``id``) stay None until the surrounding transaction
+    commits, and forever if it rolls back: then nothing was enqueued.
+    """
+
+    task: Task
+    result: TaskResult | None = None
+
+    @property
+    def enqueued(self) -> bool:
+        return self.result is not None
+
+    @property
+    def id(self) -> str | None:
+        return None if self.result is None else self.result.id
+
+
+def enqueue_on_commit(task: Task, *args: Any, using: str | None = None, **kwargs: Any) -> PendingEnqueue:
     """Enqueue when the surrounding transaction commits (at once outside a transaction).
 
     ``using`` names the database whose transaction to follow; by default the
-    queue database of the task's backend.
+    queue database of the task's backend. The arguments are checked now (a
+    non-JSON value raises at the call, not at commit time); the returned
+    ``PendingEnqueue`` gets its ``result`` when the job is stored.
     """
-    transaction.on_commit(partial(task.enqueue, *args, **kwargs), using=using or _database_of(task))
+    encode_arguments(args, kwargs)
+    pending = PendingEnqueue(task)
+
+    def enqueue() -> None:
+        pending.result = task.enqueue(*args, **kwargs)
+
+    transaction.on_commit(enqueue, using=using or _database_of(task))
+    return pending
 
 
 def _decorate(attribute: str, value: Any) -> Callable:

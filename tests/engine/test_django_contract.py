@@ -53,3 +53,25 @@ def test_item_10_a_retried_job_reports_what_the_caller_asked_for(alias, backend,
     assert again.task.run_after == asked
     row = Job.objects.using(alias).get(id=result.id)
     assert row.state == "scheduled" and row.scheduled_at > asked + timedelta(minutes=30)
+
+
+def test_item_11_enqueue_on_commit_returns_the_pending_job_and_its_result_after_commit(alias, backend):
+    from django.db import transaction
+
+    from djq.api import PendingEnqueue, enqueue_on_commit
+
+    add = tasks.add.using(backend=alias)
+    with transaction.atomic(using=alias):
+        pending = enqueue_on_commit(add, 1, 2)
+        assert isinstance(pending, PendingEnqueue)
+        assert (pending.enqueued, pending.result, pending.id) == (False, None, None)
+    assert pending.enqueued and backend.get_result(pending.id).args == [1, 2]
+
+    with pytest.raises(RuntimeError), transaction.atomic(using=alias):
+        dropped = enqueue_on_commit(add, 3, 4)
+        raise RuntimeError("roll back")
+    assert not dropped.enqueued
+
+    with pytest.raises(TypeError):  # checked at the call, not at commit time
+        enqueue_on_commit(tasks.echo.using(backend=alias), {1, 2})
+    assert Job.objects.using(alias).count() == 1
