@@ -29,6 +29,7 @@ from ..engine.finish import is_plain, write_outcomes
 from ..engine.task_paths import find_task
 from ..exceptions import ProcessExitError, TaskPathUnchecked
 from .base import DB_ERRORS, Runner
+from .procline import name_thread
 
 logger = logging.getLogger("djq.runtime")
 
@@ -98,6 +99,7 @@ class Worker(Runner):
             self._listener.start()
 
     def _thread_main(self) -> None:
+        name_thread(self.name)
         while True:
             job = self.jobs.get()
             if job is None:
@@ -113,6 +115,7 @@ class Worker(Runner):
             self.wake.set()
 
     def _announce_main(self) -> None:
+        name_thread(self.name)
         while True:
             result = self._announce.get()
             if result is None:

@@ -13,10 +13,19 @@ from ..context import state
 PANEL = "Run"
 
 
+def _drop(record: logging.LogRecord) -> bool:
+    return False
+
+
 def configure_logging(verbose: int) -> None:
     """Show djq's runtime log on stderr unless the project configured the ``djq`` logger itself."""
     from djq.runtime.procline import ProcessNameFilter
 
+    # djq logs every job event itself (``djq.job``: enqueued, started,
+    # finished, failed, with the job id and the runner's name). Django's own
+    # ``django.tasks`` lines for the same events would double each one (with
+    # DEBUG = True Django's console handler shows them), so the runtime drops them.
+    logging.getLogger("django.tasks").addFilter(_drop)
     log = logging.getLogger("djq")
     if log.handlers:
         return
