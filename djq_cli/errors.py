@@ -16,12 +16,35 @@ def describe(exc: BaseException) -> str:
         from django.db import DatabaseError, InterfaceError
 
         if isinstance(exc, (DatabaseError, InterfaceError)):
-            return f"database error: {text}"
+            return f"database error: {text}{_fix_for_database(text)}"
     except ImportError:  # pragma: no cover
         pass
     if isinstance(exc, ImproperlyConfigured):
-        return f"configuration error: {text}"
+        fix = _fix_for_configuration(str(exc))
+        return f"configuration error: {text.rstrip('.') if fix else text}{fix}"
     return text
+
+
+#: What missing or stale djq tables look like, per vendor.
+_STALE_SCHEMA = re.compile(
+    r"no such (table|column): djq_|has no column named|djq_\w+\S* does not exist|Table '[^']*djq_\w+' doesn't exist"
+    r"|Unknown column|column \S+ of relation \"djq_",
+    re.IGNORECASE,
+)
+
+
+def _fix_for_database(text: str) -> str:
+    if _STALE_SCHEMA.search(text):
+        return "; djq's tables are missing or out of date: run `djq migrate`"
+    return ""
+
+
+def _fix_for_configuration(text: str) -> str:
+    if "MySQLdb" in text or "mysqlclient" in text:
+        return '; install the MySQL/MariaDB driver: pip install "djq[mysql]"'
+    if "psycopg" in text:
+        return '; install the PostgreSQL driver: pip install "djq[postgres]"'
+    return ""
 
 
 def usage_message(exc) -> str:

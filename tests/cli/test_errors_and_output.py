@@ -138,3 +138,30 @@ def test_item_17_jobs_show_piped_has_no_duplicate_keys(alias):
     fields = [k for k in keys if k != "attempt"]
     assert len(fields) == len(set(fields)), keys
     assert keys.count("attempt") == 1 and "attempts" in keys
+
+
+@pytest.mark.parametrize("case", ["unmigrated", "mysql-driver", "bad-url", "settings"])
+def test_item_13_errors_carry_their_fix(alias, tmp_path, case):
+    base = subprocess_env(DJANGO_SETTINGS_MODULE=None, DJQ_TEST_DATABASES=None, PYTHONPATH=None)
+    if case == "unmigrated":
+        run = run_djq("--database-url", f"sqlite:///{tmp_path}/empty.sqlite3", "jobs", "list", env=base, cwd=tmp_path)
+        expected = ("djq: error: database error: no such table: djq_job; djq's tables are missing or out of date: "
+                    "run `djq migrate`\n")
+    elif case == "mysql-driver":
+        (tmp_path / "MySQLdb").mkdir()
+        (tmp_path / "MySQLdb" / "__init__.py").write_text("raise ImportError('No module named MySQLdb')\n")
+        run = run_djq("--database-url", "mysql://root@127.0.0.1:3306/x", "jobs", "list",
+                      env={**base, "PYTHONPATH": str(tmp_path)}, cwd=tmp_path)
+        expected = ('djq: error: configuration error: Error loading MySQLdb module; install the MySQL/MariaDB '
+                    'driver: pip install "djq[mysql]"\n')
+    elif case == "bad-url":
+        run = run_djq("--database-url", "localhost/queue", "jobs", "list", env=base, cwd=tmp_path)
+        expected = ("djq: error: configuration error: --database-url 'localhost/queue' is not a database URL "
+                    "(Scheme '://' is unknown); it looks like postgres://USER:PASSWORD@HOST:5432/NAME, "
+                    "mysql://USER@HOST:3306/NAME or sqlite:////absolute/path.db\n")
+    else:
+        run = run_djq("--settings", "mysite.settings", "jobs", "list", env=base, cwd=tmp_path)
+        expected = (f"djq: error: configuration error: settings module 'mysite.settings' does not import (no module "
+                    f"named 'mysite') from the current directory ({tmp_path}); give the directory that holds the "
+                    "project with --pythonpath\n")
+    assert (run.exit_code, run.stdout, run.stderr) == (1, "", expected)
