@@ -91,9 +91,31 @@ def start(
     cfg = get_config(st.backend, config_file=config, overrides=overrides)
     skip = skip_recurring if skip_recurring is not None else bool(skip_recurring_from_env(os.environ))
     logging.getLogger("djq.runtime").info("using %s", setup.description)
+    from ..bootstrap import EMBEDDED
+
+    if setup.mode == EMBEDDED:
+        _demo_hint(ctx)
     supervisor = build_supervisor(cfg, only_work=only_work, only_dispatch=only_dispatch, skip_recurring=skip,
                                   migration_wait_timeout=migration_wait_timeout)
     raise typer.Exit(supervisor.run())
+
+
+def _demo_hint(ctx: typer.Context) -> None:
+    """How to look at the running demo from another terminal (the program as it was called)."""
+    import sys
+
+    from .base import say
+
+    program = sys.argv[0] if os.path.basename(sys.argv[0]) == "djq" else "djq"
+    if os.path.isabs(program) and program.startswith(os.getcwd() + os.sep):
+        program = os.path.relpath(program)
+    commands = ctx.find_root().command.commands
+    looks = [f"{program} status", f"{program} jobs list --state scheduled", f"{program} jobs list --state failed"]
+    if "tui" in commands:
+        looks.insert(0, f"{program} tui")
+    say("djq demo: running on the embedded SQLite database; Ctrl-C stops it. From another terminal, look at it with:")
+    for line in looks:
+        say(f"    {line}")
 
 
 def register(app: typer.Typer) -> None:
