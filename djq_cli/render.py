@@ -105,7 +105,8 @@ def listing(st: State, rows: Sequence[Any], columns: Sequence[tuple], *, documen
 
     columns = terminal or columns
     options = [dict(c[2]) if len(c) > 2 else {} for c in columns]
-    cells = [[_human(row.get(c[0]) if isinstance(row, dict) else getattr(row, c[0])) for c in columns] for row in rows]
+    cells = [[_human(row.get(c[0]) if isinstance(row, dict) else getattr(row, c[0], None)) for c in columns]
+             for row in rows]
     for index, opts in enumerate(options):
         if opts.pop("fill", False):
             others = sum(max([len(columns[i][1]), *(len(r[i]) for r in cells)]) + 3

@@ -125,6 +125,11 @@ class JobRow:
     worker_id: str | None
     concurrency_key: str | None
 
+    @property
+    def runs_at(self) -> datetime | None:
+        """When a scheduled job will run (its run_after or retry time); None for the others."""
+        return self.scheduled_at if self.state == SCHEDULED else None
+
 
 @dataclass(frozen=True, slots=True)
 class JobDetail:

@@ -31,7 +31,8 @@ COLUMNS = [("id", "ID"), ("queue_name", "Queue"), ("task_path", "Task"), ("state
 _ONE_LINE = {"no_wrap": True}
 #: What fits a terminal; `jobs show` and piped output have the rest.
 TERMINAL = [("id", "ID", _ONE_LINE), ("queue_name", "Queue", _ONE_LINE), ("task_path", "Task", {"min_width": 16}),
-            ("state", "State", _ONE_LINE), ("attempts", "Tries", _ONE_LINE), ("enqueued_at", "Enqueued", _ONE_LINE),
+            ("state", "State", _ONE_LINE), ("priority", "Pri", _ONE_LINE), ("attempts", "Tries", _ONE_LINE),
+            ("enqueued_at", "Enqueued", _ONE_LINE), ("runs_at", "Runs", _ONE_LINE),
             ("last_error", "Last error", {"fill": True})]
 
 Queue = Annotated[str | None, typer.Option("--queue", help="Only this queue.", show_default=False)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -165,3 +166,34 @@ def test_item_13_errors_carry_their_fix(alias, tmp_path, case):
                     f"named 'mysite') from the current directory ({tmp_path}); give the directory that holds the "
                     "project with --pythonpath\n")
     assert (run.exit_code, run.stdout, run.stderr) == (1, "", expected)
+
+
+def test_item_17_jobs_list_on_a_terminal_shows_priority_and_when_scheduled_jobs_run(alias, cli, terminal):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests import tasks
+
+    tasks.add.using(backend=alias, priority=7, run_after=timezone.now() + timedelta(hours=2)).enqueue(1, 2)
+
+    run = cli("jobs", "list")
+
+    header = run.stdout.splitlines()[0]
+    assert "Pri" in header and "Runs" in header
+    assert (" 7 " in run.stdout and "in 2 hours" in run.stdout) or "in 1 hour" in run.stdout
+
+
+def test_item_17_processes_list_names_the_supervisor(alias, cli):
+    from tests.cli.conftest import register_process
+
+    supervisor = register_process(alias, "supervisor", "supervisor-4711")
+    from djq.engine.processes import register
+
+    register(alias, backend_alias=alias, kind="worker", name="worker-1", hostname="test", pid=os.getpid(),
+             supervisor_id=supervisor)
+
+    rows = [line.split("\t") for line in cli("processes", "list").stdout.splitlines()]
+
+    worker = next(r for r in rows if r[1] == "worker")
+    assert worker[5] == "supervisor-4711"

@@ -244,7 +244,7 @@ def test_list_on_a_terminal_fits_the_width(alias, cli, terminal):
     out = cli("jobs", "list").stdout
 
     header, _, row = out.splitlines()
-    assert header.split() == ["ID", "┃", "Queue", "┃", "Task", "┃", "State", "┃", "Tries", "┃", "Enqueued", "┃",
-                              "Last", "error"]
+    assert header.split() == ["ID", "┃", "Queue", "┃", "Task", "┃", "State", "┃", "Pri", "┃", "Tries", "┃",
+                              "Enqueued", "┃", "Runs", "┃", "Last", "error"]
     assert row.startswith(f"{job}") and "tests.tasks.fail" in row and row.endswith("xxx…")
     assert max(len(line) for line in out.splitlines()) <= 160
