@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -149,3 +150,20 @@ def changes(st: State, items: Sequence[Any]) -> None:
         return
     for change in items:
         say(change.message)
+
+
+@contextmanager
+def progress_bar(st: State, total: int | None, *, verb: str, enabled: bool = True):
+    """A Rich progress bar on stderr for a long bulk verb, on a terminal only; yields the per-batch callback.
+
+    Piped or with ``--json`` it yields None: no bar, nothing on stderr but the summary.
+    """
+    if not enabled or st.json or not sys.stderr.isatty() or total == 0:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = [TextColumn(f"{verb}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=st.err, transient=True) as bar:
+        task = bar.add_task(verb, total=total)
+        yield lambda n: bar.advance(task, n)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -252,8 +253,12 @@ def _batches(flt: JobFilter, batch_size: int):
         yield rows
 
 
-def retry(flt: JobFilter, *, at: datetime | None = None, batch_size: int = 1000, dry_run: bool = False) -> BulkResult:
-    """Run failed jobs again (now, or at ``at``), keeping their attempt history."""
+def retry(flt: JobFilter, *, at: datetime | None = None, batch_size: int = 1000, dry_run: bool = False,
+          progress: Callable[[int], None] | None = None) -> BulkResult:
+    """Run failed jobs again (now, or at ``at``), keeping their attempt history.
+
+    ``progress`` is called after each batch with the number of jobs it handled.
+    """
     h = handle(flt.backend_alias)
     db = h.database
     flt_failed = JobFilter(**{**_asdict(flt), "states": (FAILED,)})
@@ -285,13 +290,18 @@ def retry(flt: JobFilter, *, at: datetime | None = None, batch_size: int = 1000,
                 changed += plain.update(state=READY, scheduled_at=now, finished_at=None, return_value=None)
                 woken |= {r[4] for r in rows}
         total = total + BulkResult(matched=len(ids), changed=changed, ids=tuple(ids))
+        if progress is not None:
+            progress(len(ids))
     if woken:
         h.dialect.notify(flt.backend_alias, sorted(woken))
     return total
 
 
-def discard(flt: JobFilter, *, batch_size: int = 1000, dry_run: bool = False) -> BulkResult:
+def discard(flt: JobFilter, *, batch_size: int = 1000, dry_run: bool = False,
+            progress: Callable[[int], None] | None = None) -> BulkResult:
     """Delete ready, scheduled, blocked and failed jobs; running and finished ones are skipped.
+
+    ``progress`` is called after each batch with the number of jobs it handled.
 
     A single running job named by id raises ``UndiscardableError``.
     """
@@ -326,6 +336,8 @@ def discard(flt: JobFilter, *, batch_size: int = 1000, dry_run: bool = False) ->
             for key in held:  # a ready job holds its slot; give it back
                 dialect.release_slot(key, now)
         total = total + BulkResult(matched=len(ids), changed=deleted, ids=tuple(ids))
+        if progress is not None:
+            progress(len(ids))
     return total
 
 

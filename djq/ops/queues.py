@@ -132,9 +132,10 @@ def resume(backend_alias: str, name: str) -> Change:
     return Change(name, bool(deleted), f"resumed {name}" if deleted else f"{name} is not paused")
 
 
-def clear(backend_alias: str, name: str, *, batch_size: int = 1000, dry_run: bool = False) -> BulkResult:
+def clear(backend_alias: str, name: str, *, batch_size: int = 1000, dry_run: bool = False,
+          progress=None) -> BulkResult:
     """Discard the ready jobs of ``name`` (only ready ones), a batch per transaction."""
     from .jobs import JobFilter, discard
 
     return discard(JobFilter(backend_alias=backend_alias, states=(READY,), queue=name),
-                   batch_size=batch_size, dry_run=dry_run)
+                   batch_size=batch_size, dry_run=dry_run, progress=progress)

@@ -274,12 +274,17 @@ def _run_bulk(st, flt, *, single: bool, ask: bool, dry_run: bool, batch_size: in
     verb, past, counted, refused = _KINDS[kind]
 
     operation = getattr(ops, kind)
+    total = None
     if ask:
         preview = operation(flt, batch_size=batch_size, dry_run=True, **extra)
+        total = preview.matched
         if preview.matched:
             note = " This cannot be undone." if kind == "discard" else ""
             confirm.ask(f"{verb.capitalize()} {plural(preview.matched, counted)}{_describe(flt)}?{note}")
-    result = operation(flt, batch_size=batch_size, dry_run=dry_run, **extra)
+    from ..render import progress_bar
+
+    with progress_bar(st, total, verb=f"{verb}ing", enabled=not (single or dry_run)) as advance:
+        result = operation(flt, batch_size=batch_size, dry_run=dry_run, progress=advance, **extra)
     if single and not result.matched:
         if result.reasons.get("not found"):
             fail(f"no job {flt.ids[0]} in backend {flt.backend_alias!r}")

@@ -168,7 +168,12 @@ def clear(
         preview = clear_queue(st.backend, name, batch_size=batch_size, dry_run=True)
         if preview.matched:
             confirm.ask(f"Discard {plural(preview.matched, 'ready job')} from queue {name!r}? This cannot be undone.")
-    bulk(st, clear_queue(st.backend, name, batch_size=batch_size, dry_run=dry_run), verb="discard", past="discarded")
+    from ..render import progress_bar
+
+    total = preview.matched if ask else None
+    with progress_bar(st, total, verb=f"clearing {name}", enabled=not dry_run) as advance:
+        result = clear_queue(st.backend, name, batch_size=batch_size, dry_run=dry_run, progress=advance)
+    bulk(st, result, verb="discard", past="discarded")
 
 
 def register(app: typer.Typer) -> None:

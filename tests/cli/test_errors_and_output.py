@@ -197,3 +197,21 @@ def test_item_17_processes_list_names_the_supervisor(alias, cli):
 
     worker = next(r for r in rows if r[1] == "worker")
     assert worker[5] == "supervisor-4711"
+
+
+def test_item_18_long_bulk_verbs_show_a_progress_bar_on_a_terminal_only(alias):
+    from tests.cli.conftest import run_in_pty
+
+    failed_jobs(alias, 30)
+
+    piped = run_djq("--backend", alias, "jobs", "retry", "--all", "--batch-size", "1", "--yes")
+    from tests.cli.conftest import work
+
+    work(alias)
+    shown = run_in_pty("--backend", alias, "jobs", "discard", "--all", "--state", "failed", "--batch-size", "1",
+                       "--yes")
+
+    assert piped.exit_code == 0 and piped.stderr == "retried 30 jobs; matched 30, changed 30, skipped 0\n"
+    assert shown.exit_code == 0, shown.stdout
+    assert "discarding" in shown.stdout
+    assert "discarded 30 jobs; matched 30, changed 30, skipped 0" in shown.stdout
