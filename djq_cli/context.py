@@ -88,7 +88,7 @@ class State:
         self.err.print(text, markup=False)
 
     def output(self, rows: Sequence[Any], columns: Sequence[tuple[str, str]], *, title: str | None = None,
-               document: Any = None) -> None:
+               document: Any = None, header: bool = False) -> None:
         """Print a listing in the form the contract asks for."""
         if self.json:
             print_json(document if document is not None else [to_jsonable(r) for r in rows])
@@ -105,6 +105,8 @@ class State:
                 table.add_row(*[_human(v) for v in row])
             self.console.print(table)
         else:
+            if header:  # piped: the attribute names, the same as the JSON keys
+                sys.stdout.write("\t".join(attr for attr, _ in columns) + "\n")
             for row in values:
                 sys.stdout.write("\t".join(_plain(v) for v in row) + "\n")
 

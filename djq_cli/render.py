@@ -90,17 +90,17 @@ def detail(st: State, document: Any, fields: Sequence[tuple[str, Any]], *, title
 
 
 def listing(st: State, rows: Sequence[Any], columns: Sequence[tuple], *, document: Any = None,
-            terminal: Sequence[tuple] | None = None) -> None:
+            terminal: Sequence[tuple] | None = None, header: bool = False) -> None:
     """``State.output`` with a layout per column on a terminal.
 
     ``terminal`` (default: ``columns``) picks the columns a person sees, as
     (attribute, heading) or (attribute, heading, options): Rich column
     options, plus ``fill`` for the one column that gets the width left over
     and ends in an ellipsis rather than folding every row into a tower.
-    Piped output keeps every column of ``columns``.
+    Piped output keeps every column of ``columns``, after a header line of their names if ``header``.
     """
     if st.json or not on_terminal():
-        st.output(rows, [(c[0], c[1]) for c in columns], document=document)
+        st.output(rows, [(c[0], c[1]) for c in columns], document=document, header=header)
         return
     from rich.table import Table
 

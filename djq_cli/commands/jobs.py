@@ -106,8 +106,14 @@ def list_(
     before_id: Annotated[int | None, typer.Option(
         "--before-id", help="Only jobs with a lower id (the next page after the last id shown).",
         show_default=False)] = None,
+    no_header: Annotated[bool, typer.Option(
+        "--no-header", help="Piped: no header line before the rows.")] = False,
 ) -> None:
     """List jobs, newest first.
+
+    Piped, a header line names the columns, always in this order: id,
+    queue_name, task_path, state, priority, attempts, enqueued_at,
+    finished_at, last_error (--no-header drops it).
 
     Examples:
 
@@ -124,7 +130,7 @@ def list_(
     from ..render import listing
 
     rows = list_jobs(flt, limit=limit, before_id=before_id)
-    listing(st, rows, COLUMNS, terminal=TERMINAL)
+    listing(st, rows, COLUMNS, terminal=TERMINAL, header=not no_header)
     if st.interactive and len(rows) == limit:
         from .base import say
 

@@ -70,7 +70,7 @@ def test_item_14_a_closed_pipe_exits_quietly(alias, backend):
                           text=True, timeout=60)
 
     assert proc.stderr == ""
-    assert proc.stdout.count("\n") == 1 and "tests.tasks.add" in proc.stdout
+    assert proc.stdout.count("\n") == 1 and proc.stdout.startswith("id\tqueue_name\t")  # the header line
     assert proc.returncode == 141  # 128 + SIGPIPE, as `yes | head -1` reports
 
 
@@ -215,3 +215,16 @@ def test_item_18_long_bulk_verbs_show_a_progress_bar_on_a_terminal_only(alias):
     assert shown.exit_code == 0, shown.stdout
     assert "discarding" in shown.stdout
     assert "discarded 30 jobs; matched 30, changed 30, skipped 0" in shown.stdout
+
+
+def test_item_17_jobs_list_piped_has_a_header_line_in_a_stable_order(alias):
+    job = enqueue(alias)
+
+    run = run_djq("--backend", alias, "jobs", "list")
+    bare = run_djq("--backend", alias, "jobs", "list", "--no-header")
+
+    header, row = run.stdout.splitlines()
+    assert header.split("\t") == ["id", "queue_name", "task_path", "state", "priority", "attempts", "enqueued_at",
+                                  "finished_at", "last_error"]
+    assert row.split("\t")[0] == str(job)
+    assert bare.stdout.splitlines() == [row]
