@@ -228,3 +228,16 @@ def test_item_17_jobs_list_piped_has_a_header_line_in_a_stable_order(alias):
                                   "finished_at", "last_error"]
     assert row.split("\t")[0] == str(job)
     assert bare.stdout.splitlines() == [row]
+
+
+def test_item_17_standalone_status_names_the_database_it_reads(alias, tmp_path):
+    from tests.cli.conftest import run_in_pty
+    from tests.cli.test_standalone import database_url
+
+    url = database_url(alias)
+    env = subprocess_env(DJANGO_SETTINGS_MODULE=None, DJQ_TEST_DATABASES=None, PYTHONPATH=None, DJQ_DATABASE_URL=url)
+
+    run = run_in_pty("status", env=env)
+
+    assert run.exit_code == 0, run.stdout
+    assert f"djq backend default (database default; standalone: {url})" in run.stdout
