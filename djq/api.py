@@ -20,7 +20,6 @@ from .ops import jobs as _jobs
 from .ops import queues as _queues
 from .ops import recurring as _recurring
 from .ops.changes import BulkResult, Change
-from .payload import encode_arguments
 
 __all__ = [
     "PendingEnqueue",
@@ -66,11 +65,15 @@ def enqueue_on_commit(task: Task, *args: Any, using: str | None = None, **kwargs
     """Enqueue when the surrounding transaction commits (at once outside a transaction).
 
     ``using`` names the database whose transaction to follow; by default the
-    queue database of the task's backend. The arguments are checked now (a
-    non-JSON value raises at the call, not at commit time); the returned
-    ``PendingEnqueue`` gets its ``result`` when the job is stored.
+    queue database of the task's backend. The call is checked now: a value
+    enqueue would refuse raises ``EnqueueError`` here, not at the commit. The
+    returned ``PendingEnqueue`` gets its ``result`` when the job is stored.
     """
-    encode_arguments(args, kwargs)
+    from django.utils import timezone
+
+    backend = task.get_backend()
+    if hasattr(backend, "new_job"):
+        backend.new_job(task, args, kwargs, timezone.now())
     pending = PendingEnqueue(task)
 
     def enqueue() -> None:
