@@ -129,7 +129,7 @@ def list_(
 
       djq jobs list --queue emails --task myapp.tasks.send_email --limit 20
 
-      djq jobs list --state finished --older-than 7d --after finished.1764633600000000.4100
+      djq jobs list --state finished --after finished.1764633600000000.4100
     """
     st = state(ctx)
     if after and before:
