@@ -2,7 +2,7 @@
 
 # Run the queue runtime on the embedded SQLite database with demo work.
 demo:
-	@scripts/bootstrap.sh
+	@scripts/bootstrap.sh demo
 	.venv/bin/djq start
 
 # The whole suite: SQLite, PostgreSQL and MariaDB, unit to end-to-end.

@@ -8,12 +8,12 @@ here goes through ``djq.ops``, like the CLI and the dashboard do.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.tasks.base import Task
+from django.tasks.base import Task, TaskResult
 
 from .concurrency import ATTRIBUTE, ConcurrencyPolicy
 from .ops import jobs as _jobs
@@ -22,6 +22,7 @@ from .ops import recurring as _recurring
 from .ops.changes import BulkResult, Change
 
 __all__ = [
+    "PendingEnqueue",
     "QueueInfo",
     "concurrency",
     "discard_job",
@@ -40,19 +41,46 @@ def _database_of(task: Task) -> str:
     return get_config(task.backend).database_alias
 
 
-def enqueue_on_commit(task: Task, *args: Any, using: str | None = None, **kwargs: Any) -> None:
+@dataclass(slots=True)
+class PendingEnqueue:
+    """What ``enqueue_on_commit`` returns: the job to be, and its ``TaskResult`` once the commit stored it.
+
+    ``result`` (and ``id``) stay None until the surrounding transaction
+    commits, and forever if it rolls back: then nothing was enqueued.
+    """
+
+    task: Task
+    result: TaskResult | None = None
+
+    @property
+    def enqueued(self) -> bool:
+        return self.result is not None
+
+    @property
+    def id(self) -> str | None:
+        return None if self.result is None else self.result.id
+
+
+def enqueue_on_commit(task: Task, *args: Any, using: str | None = None, **kwargs: Any) -> PendingEnqueue:
     """Enqueue when the surrounding transaction commits (at once outside a transaction).
 
     ``using`` names the database whose transaction to follow; by default the
     queue database of the task's backend. The call is checked now: a value
-    enqueue would refuse raises ``EnqueueError`` here, not at the commit.
+    enqueue would refuse raises ``EnqueueError`` here, not at the commit. The
+    returned ``PendingEnqueue`` gets its ``result`` when the job is stored.
     """
     from django.utils import timezone
 
     backend = task.get_backend()
     if hasattr(backend, "new_job"):
         backend.new_job(task, args, kwargs, timezone.now())
-    transaction.on_commit(partial(task.enqueue, *args, **kwargs), using=using or _database_of(task))
+    pending = PendingEnqueue(task)
+
+    def enqueue() -> None:
+        pending.result = task.enqueue(*args, **kwargs)
+
+    transaction.on_commit(enqueue, using=using or _database_of(task))
+    return pending
 
 
 def _decorate(attribute: str, value: Any) -> Callable:

@@ -10,15 +10,15 @@ from typing import Any
 
 from django.tasks.backends.base import BaseTaskBackend
 from django.tasks.base import Task, TaskResult, TaskResultStatus
-from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
+from django.tasks.exceptions import TaskResultDoesNotExist
 from django.tasks.signals import task_enqueued
 from django.utils import timezone
 
 from .concurrency import policy_for, without_slot
 from .db.rows import NewJob
 from .engine.building import build_job, check_priority, check_queue
-from .engine.task_results import build_result, run_after_of, task_for_job
-from .exceptions import EnqueueError
+from .engine.task_results import build_result, task_for_job
+from .exceptions import EnqueueError, InvalidTaskOptions
 from .states import DISCARDED, READY
 
 logger = logging.getLogger("djq.job")
@@ -38,10 +38,6 @@ class DjqTask(Task):
     concurrency_duration: float | None = None
     on_conflict: str = "block"
     retry: Any = None
-
-
-class InvalidTaskOptions(EnqueueError, InvalidTask):
-    """The task's options are invalid for this backend."""
 
 
 class DjqBackend(BaseTaskBackend):
@@ -176,7 +172,7 @@ class DjqBackend(BaseTaskBackend):
             .filter(id=job_id, backend_alias=self.alias)
             .values(
                 "id", "state", "task_path", "queue_name", "priority", "payload", "enqueued_at",
-                "scheduled_at", "started_at", "finished_at", "attempts", "worker_id", "return_value",
+                "run_after", "started_at", "finished_at", "attempts", "worker_id", "return_value",
             )
             .first()
         )
@@ -187,7 +183,7 @@ class DjqBackend(BaseTaskBackend):
             priority=job["priority"],
             queue_name=job["queue_name"],
             backend=self.alias,
-            run_after=run_after_of(job["enqueued_at"], job["scheduled_at"]),
+            run_after=job["run_after"],
         )
         return build_result(
             task=task,
@@ -206,11 +202,21 @@ class DjqBackend(BaseTaskBackend):
     # -- checks -------------------------------------------------------------------
 
     def check(self, **kwargs: Any) -> list:
+        from django.apps import apps
         from django.conf import settings
         from django.core import checks
 
         from .config.checks import check_backend
 
+        if not apps.is_installed("djq"):
+            # Without the app there are no djq tables: the first enqueue
+            # would fail with "no such table: djq_job".
+            return [*super().check(**kwargs), checks.Error(
+                f"TASKS[{self.alias!r}] uses djq's backend but 'djq' is not in INSTALLED_APPS",
+                hint="add \"djq\" to INSTALLED_APPS, then create its tables with `djq migrate` "
+                     "(or `python manage.py migrate`)",
+                id="djq.E002",
+            )]
         messages = [*super().check(**kwargs), *check_backend(self.alias)]
         if messages:
             return messages

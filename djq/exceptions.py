@@ -6,6 +6,7 @@ line from these and never a traceback.
 """
 
 from django.core.exceptions import ImproperlyConfigured
+from django.tasks.exceptions import InvalidTask
 
 
 class DjqError(Exception):
@@ -22,6 +23,29 @@ class ConfigurationError(DjqError, ImproperlyConfigured):
 
 class EnqueueError(DjqError):
     """The job was rejected before anything was stored; fix the task call or its options."""
+
+
+class InvalidTaskOptions(EnqueueError, InvalidTask):
+    """The task's options are invalid for this backend (a queue outside QUEUES, a priority out of range).
+
+    Also Django's ``InvalidTask``, as Django documents for an invalid task.
+    """
+
+
+class ArgumentsNotSerializable(EnqueueError, TypeError):
+    """The arguments do not round-trip through JSON; pass plain JSON values (str, int, float, bool, None, lists,
+    dicts with string keys).
+
+    Also a ``TypeError``, as Django documents for arguments that do not serialise.
+    """
+
+
+class TaskPathError(EnqueueError):
+    """The task path names no task; fix the path (the message suggests the nearest one)."""
+
+
+class TaskPathUnchecked(TaskPathError):
+    """The task path's package cannot be imported here (no application code), so it could not be checked."""
 
 
 class JobNotFound(DjqError):

@@ -14,7 +14,7 @@ import math
 import uuid
 from typing import Any
 
-from .exceptions import EnqueueError
+from .exceptions import ArgumentsNotSerializable, EnqueueError
 
 __all__ = ["DEFAULT_MAX_BYTES", "MAX_DEPTH", "encode_arguments", "encode_result", "payload_problem"]
 
@@ -138,7 +138,7 @@ def encode_arguments(
         kwargs, "kwargs", allow_nul=allow_nul
     )
     if problem:
-        raise EnqueueError(f"arguments must round-trip through JSON: {problem}")
+        raise ArgumentsNotSerializable(f"arguments must round-trip through JSON: {problem}")
     try:
         return _encode({"args": args, "kwargs": kwargs}, "arguments", max_bytes)
     except ValueError as exc:

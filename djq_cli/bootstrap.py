@@ -52,6 +52,7 @@ def embedded_settings() -> dict:
     home.mkdir(parents=True, exist_ok=True)
     return {
         "SECRET_KEY": "djq-embedded",
+        "DJQ_CLI_MODE": EMBEDDED,
         "USE_TZ": True,
         "TIME_ZONE": "UTC",
         "INSTALLED_APPS": ["djq"],
@@ -84,11 +85,23 @@ def embedded_settings() -> dict:
 def standalone_settings(url: str) -> dict:
     import dj_database_url
 
-    database = dj_database_url.parse(url)
+    from djq.exceptions import ConfigurationError
+
+    try:
+        database = dj_database_url.parse(url)
+    except Exception as exc:
+        raise ConfigurationError(
+            f"--database-url {_redact(url)!r} is not a database URL ({str(exc).split('.')[0]}); it looks like "
+            "postgres://USER:PASSWORD@HOST:5432/NAME, mysql://USER@HOST:3306/NAME or sqlite:////absolute/path.db"
+        ) from None
+    if not database.get("ENGINE"):
+        raise ConfigurationError(f"--database-url {_redact(url)!r} names no database engine; it looks like "
+                                 "postgres://USER:PASSWORD@HOST:5432/NAME or sqlite:////absolute/path.db")
     if database["ENGINE"] == "django.db.backends.sqlite3":
         database.setdefault("OPTIONS", {}).update(_sqlite_options())
     return {
         "SECRET_KEY": "djq-standalone",
+        "DJQ_CLI_MODE": STANDALONE,
         "USE_TZ": True,
         "TIME_ZONE": "UTC",
         "INSTALLED_APPS": ["djq"],
@@ -114,6 +127,7 @@ def setup_django(*, settings: str | None, pythonpath: str | None, database_url: 
         setup = Setup(STANDALONE, "standalone: " + _redact(database_url))
     elif module:
         setup = Setup(PROJECT, f"settings {module}")
+        _importable_settings(module, pythonpath)
     else:
         django_settings.configure(**embedded_settings())
         setup = Setup(EMBEDDED, f"embedded SQLite in {data_dir()}")
@@ -148,6 +162,24 @@ def _setup() -> None:
         if settings.LOGGING:
             import_string(settings.LOGGING_CONFIG)(settings.LOGGING)
     apps.populate(settings.INSTALLED_APPS)
+
+
+def _importable_settings(module: str, pythonpath: str | None) -> None:
+    """A settings module that does not import is an error that says where Python looked."""
+    import importlib
+
+    from djq.exceptions import ConfigurationError
+
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+            where = f"--pythonpath {pythonpath}" if pythonpath else f"the current directory ({os.getcwd()})"
+            raise ConfigurationError(
+                f"settings module {module!r} does not import (no module named {exc.name!r}) from {where}; "
+                "give the directory that holds the project with --pythonpath"
+            ) from None
+        raise
 
 
 def migrate_quietly() -> None:

@@ -38,9 +38,14 @@ class State:
         """Set Django up on first use (``--help`` never gets here)."""
         if self.setup is None:
             if self.django_ready:
+                from django.conf import settings
+
                 from .bootstrap import PROJECT, Setup
 
-                self.setup = Setup(PROJECT, "settings " + os.environ.get("DJANGO_SETTINGS_MODULE", "?"))
+                # Set up by an earlier command in this process: its settings say which mode.
+                mode = getattr(settings, "DJQ_CLI_MODE", PROJECT)
+                self.setup = Setup(mode, "settings " + os.environ.get("DJANGO_SETTINGS_MODULE", "?")
+                                   if mode == PROJECT else mode)
             else:
                 from .bootstrap import setup_django
 
@@ -83,7 +88,7 @@ class State:
         self.err.print(text, markup=False)
 
     def output(self, rows: Sequence[Any], columns: Sequence[tuple[str, str]], *, title: str | None = None,
-               document: Any = None) -> None:
+               document: Any = None, header: bool = False) -> None:
         """Print a listing in the form the contract asks for."""
         if self.json:
             print_json(document if document is not None else [to_jsonable(r) for r in rows])
@@ -100,6 +105,8 @@ class State:
                 table.add_row(*[_human(v) for v in row])
             self.console.print(table)
         else:
+            if header:  # piped: the attribute names, the same as the JSON keys
+                sys.stdout.write("\t".join(attr for attr, _ in columns) + "\n")
             for row in values:
                 sys.stdout.write("\t".join(_plain(v) for v in row) + "\n")
 

@@ -1,5 +1,6 @@
 """The embedded default's demo workload: quick, slow, flaky and scheduled jobs."""
 
+import logging
 import random
 import time
 from datetime import timedelta
@@ -28,9 +29,15 @@ def flaky(chance: float) -> str:
     return "ok"
 
 
+logger = logging.getLogger("djq.demo")
+
+#: How long a demo report waits as "scheduled" before it runs: long enough to see it in `djq jobs list`.
+REPORT_DELAY = 20
+
+
 @task(queue_name="reports", priority=10)
 def report(title: str) -> str:
-    """Enqueued to run a few seconds later."""
+    """Enqueued to run REPORT_DELAY seconds later."""
     return f"report {title!r} done"
 
 
@@ -41,5 +48,8 @@ def feed() -> int:
     greet.enqueue(random.choice(names))
     crunch.enqueue(round(random.uniform(0.5, 2.5), 1))
     flaky.enqueue(0.4)
-    report.using(run_after=timezone.now() + timedelta(seconds=6)).enqueue(timezone.now().strftime("%H:%M:%S"))
+    due = timezone.now() + timedelta(seconds=REPORT_DELAY)
+    later = report.using(run_after=due).enqueue(timezone.now().strftime("%H:%M:%S"))
+    logger.info("job %s %s scheduled to run at %s (djq jobs list --state scheduled shows it until then)",
+                later.id, report.module_path, due.strftime("%H:%M:%S"))
     return 4

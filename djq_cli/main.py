@@ -15,6 +15,36 @@ from . import __version__
 from .commands import register_commands
 from .context import State
 
+
+def _no_type_placeholders() -> None:
+    """Help shows ``--json`` rather than ``--json <bool>``, and ``--state STATE`` rather than ``<list[str]>``.
+
+    Typer prints a type for every option; a flag has none to give, and the
+    others read better as Click's words (``TEXT``, ``INTEGER``) or their ``metavar``.
+    """
+    from typer.core import TyperArgument, TyperOption
+
+    words = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER"}
+
+    def option_type(self, ctx):
+        if self.is_flag or self.count:
+            return None
+        if self.metavar is not None:
+            return self.metavar
+        bare = self.bare_type()
+        many = bare.startswith("list[")
+        word = words.get(bare.removeprefix("list[").removesuffix("]"), "VALUE")
+        return f"{word}..." if many else word
+
+    def argument_type(self, ctx):
+        return None  # the argument's name already says what it is
+
+    TyperOption.display_type_rich = option_type
+    TyperArgument.display_type_rich = argument_type
+
+
+_no_type_placeholders()
+
 app = typer.Typer(
     name="djq",
     help="Operate a djq task queue: run workers, inspect and act on queues, jobs and schedules.",
@@ -63,7 +93,8 @@ def main(argv: list[str] | None = None, *, prog_name: str = "djq", django_ready:
     from .errors import run_guarded
 
     args = sys.argv[1:] if argv is None else argv
-    return run_guarded(lambda: app(args=args, prog_name=prog_name, obj=State(django_ready=django_ready)),
+    return run_guarded(lambda: app(args=args, prog_name=prog_name, obj=State(django_ready=django_ready),
+                                   standalone_mode=False),
                        verbose=args.count("-v") + 2 * args.count("-vv") + args.count("--verbose"))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -43,8 +44,13 @@ def _json(value: Any) -> str:
 
 
 def detail(st: State, document: Any, fields: Sequence[tuple[str, Any]], *, title: str | None = None,
-           sections: Sequence[tuple[str, Sequence[tuple[str, str]], Sequence[Sequence[Any]]]] = ()) -> None:
-    """Print one object. ``sections`` are (title, columns, rows) tables shown below the fields."""
+           sections: Sequence[tuple[str, Sequence[tuple[str, str]], Sequence[Sequence[Any]]]] = (),
+           blocks: Sequence[tuple[str, str]] = ()) -> None:
+    """Print one object. ``sections`` are (title, columns, rows) tables shown below the fields.
+
+    ``blocks`` are (heading, text) shown as they are (tracebacks), on a terminal only: piped
+    output and ``--json`` carry the same text in their fields.
+    """
     if st.json:
         print_json(document)
         return
@@ -54,6 +60,8 @@ def detail(st: State, document: Any, fields: Sequence[tuple[str, Any]], *, title
             sys.stdout.write(f"{name}\t{text}\n")
         for heading, _columns, rows in sections:
             key = heading.lower().replace(" ", "_")
+            if key in {name for name, _ in fields}:  # "attempts\t3" is a field; its rows are "attempt\t..."
+                key = key.removesuffix("s")
             for row in rows:
                 sys.stdout.write("\t".join([key, *(_plain(v) for v in row)]) + "\n")
         return
@@ -75,26 +83,31 @@ def detail(st: State, document: Any, fields: Sequence[tuple[str, Any]], *, title
             table.add_row(*(_human(v) for v in row))
         st.console.print()
         st.console.print(table)
+    for heading, text in blocks:
+        st.console.print()
+        st.console.print(heading, style="bold", markup=False, highlight=False)
+        st.console.print(text.rstrip("\n"), markup=False, highlight=False, soft_wrap=True)
 
 
 def listing(st: State, rows: Sequence[Any], columns: Sequence[tuple], *, document: Any = None,
-            terminal: Sequence[tuple] | None = None) -> None:
+            terminal: Sequence[tuple] | None = None, header: bool = False) -> None:
     """``State.output`` with a layout per column on a terminal.
 
     ``terminal`` (default: ``columns``) picks the columns a person sees, as
     (attribute, heading) or (attribute, heading, options): Rich column
     options, plus ``fill`` for the one column that gets the width left over
     and ends in an ellipsis rather than folding every row into a tower.
-    Piped output keeps every column of ``columns``.
+    Piped output keeps every column of ``columns``, after a header line of their names if ``header``.
     """
     if st.json or not on_terminal():
-        st.output(rows, [(c[0], c[1]) for c in columns], document=document)
+        st.output(rows, [(c[0], c[1]) for c in columns], document=document, header=header)
         return
     from rich.table import Table
 
     columns = terminal or columns
     options = [dict(c[2]) if len(c) > 2 else {} for c in columns]
-    cells = [[_human(row.get(c[0]) if isinstance(row, dict) else getattr(row, c[0])) for c in columns] for row in rows]
+    cells = [[_human(row.get(c[0]) if isinstance(row, dict) else getattr(row, c[0], None)) for c in columns]
+             for row in rows]
     for index, opts in enumerate(options):
         if opts.pop("fill", False):
             others = sum(max([len(columns[i][1]), *(len(r[i]) for r in cells)]) + 3
@@ -137,3 +150,20 @@ def changes(st: State, items: Sequence[Any]) -> None:
         return
     for change in items:
         say(change.message)
+
+
+@contextmanager
+def progress_bar(st: State, total: int | None, *, verb: str, enabled: bool = True):
+    """A Rich progress bar on stderr for a long bulk verb, on a terminal only; yields the per-batch callback.
+
+    Piped or with ``--json`` it yields None: no bar, nothing on stderr but the summary.
+    """
+    if not enabled or st.json or not sys.stderr.isatty() or total == 0:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = [TextColumn(f"{verb}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=st.err, transient=True) as bar:
+        task = bar.add_task(verb, total=total)
+        yield lambda n: bar.advance(task, n)

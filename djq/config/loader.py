@@ -92,9 +92,17 @@ def validate(
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Every problem with ``alias``'s configuration, one message each (for `djq check`)."""
+    """Every problem with ``alias``'s configuration, one message each (for `djq check`).
+
+    Unlike ``get_config`` this also imports each recurring task's path, so a
+    task that cannot run is reported before its first slot fires.
+    """
     environ = os.environ if environ is None else environ
-    return _resolve(alias, config_file, overrides, environ, warn=False)[1]
+    token = validation.IMPORT_TASKS.set(True)
+    try:
+        return _resolve(alias, config_file, overrides, environ, warn=False)[1]
+    finally:
+        validation.IMPORT_TASKS.reset(token)
 
 
 def djq_aliases() -> list[str]:

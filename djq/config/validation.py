@@ -7,6 +7,7 @@ every problem. ``path`` is a tuple of keys and indexes inside the options.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import math
 import re
@@ -129,12 +130,23 @@ optional_name = _leaf(
 priority = _leaf(lambda v: _is_int(v) and -100 <= v <= 100, "an integer between -100 and 100")
 _dotted_task = _leaf(lambda v: isinstance(v, str) and bool(_DOTTED.match(v)), "a dotted path to a task")
 
+#: Set by ``validate()`` (``djq check``, system checks): also import each recurring task path.
+IMPORT_TASKS: contextvars.ContextVar[bool] = contextvars.ContextVar("djq_import_tasks", default=False)
+
 
 def task_path(value: Any, path: tuple, report: Report) -> Any:
     if _dotted_task(value, path, report) is INVALID:
         return INVALID
     if len(value) > MAX_TASK_PATH:
         return report.error(path, f"a task path is at most {MAX_TASK_PATH} characters, got {len(value)}")
+    if IMPORT_TASKS.get():
+        from djq.engine.task_paths import find_task
+        from djq.exceptions import TaskPathError
+
+        try:
+            find_task(value)
+        except TaskPathError as exc:
+            return report.error(path, str(exc))
     return value
 
 

@@ -27,6 +27,7 @@ class NewJob:
     blocked_until: datetime | None = None
     recurring_key: str | None = None
     finished_at: datetime | None = None
+    run_after: datetime | None = None  # what the caller asked for; scheduled_at is when it may run
 
 
 #: Columns the claim returns, in order; ``ClaimedJob.from_row`` reads them.
@@ -43,6 +44,7 @@ CLAIM_COLUMNS = (
     "attempts",
     "concurrency_key",
     "worker_id",
+    "run_after",
 )
 
 
@@ -60,13 +62,14 @@ class ClaimedJob:
     attempts: list
     concurrency_key: str | None
     worker_id: str
+    run_after: datetime | None = None
 
     @classmethod
     def from_row(cls, row: tuple) -> ClaimedJob:
-        (id_, alias, queue, path, priority, payload, enq, sched, started, attempts, key, worker) = row
+        (id_, alias, queue, path, priority, payload, enq, sched, started, attempts, key, worker, after) = row
         return cls(
             id_, alias, queue, path, priority, as_json(payload), as_aware(enq),
-            as_aware(sched), as_aware(started), as_json(attempts) or [], key, worker,
+            as_aware(sched), as_aware(started), as_json(attempts) or [], key, worker, as_aware(after),
         )
 
 

@@ -23,7 +23,7 @@ from ..concurrency import policy_for, resolve_key
 from ..config.schema import MAX_QUEUE_NAME, MAX_TASK_PATH
 from ..db.rows import NewJob
 from ..db.sql import stores_nul
-from ..exceptions import EnqueueError
+from ..exceptions import EnqueueError, InvalidTaskOptions
 from ..payload import encode_arguments
 from ..states import READY, SCHEDULED
 
@@ -65,9 +65,9 @@ def check_queue(alias: str, allowed: Collection[str], queue_name: Any) -> None:
     """Refuse a queue name the backend cannot take (``allowed`` empty: any name)."""
     problem = _name_problem(queue_name, "queue name", MAX_QUEUE_NAME)
     if problem:
-        raise EnqueueError(problem)
+        raise InvalidTaskOptions(problem)
     if allowed and queue_name not in allowed:
-        raise EnqueueError(
+        raise InvalidTaskOptions(
             f"queue {queue_name!r} is not in TASKS[{alias!r}]['QUEUES'] ({', '.join(sorted(allowed))})"
         )
 
@@ -75,10 +75,12 @@ def check_queue(alias: str, allowed: Collection[str], queue_name: Any) -> None:
 def check_priority(priority: Any) -> None:
     """A whole number from -100 to 100; a bool is not a priority."""
     if isinstance(priority, bool) or not isinstance(priority, (int, float)) or int(priority) != priority:
-        raise EnqueueError(f"priority must be a whole number between {TASK_MIN_PRIORITY} and {TASK_MAX_PRIORITY},"
-                           f" got {_shown(priority)}")
+        raise InvalidTaskOptions(f"priority must be a whole number between {TASK_MIN_PRIORITY} and "
+                                 f"{TASK_MAX_PRIORITY}, got {_shown(priority)}")
     if not TASK_MIN_PRIORITY <= priority <= TASK_MAX_PRIORITY:
-        raise EnqueueError(f"priority must be between {TASK_MIN_PRIORITY} and {TASK_MAX_PRIORITY}, got {priority}")
+        raise InvalidTaskOptions(
+            f"priority must be between {TASK_MIN_PRIORITY} and {TASK_MAX_PRIORITY}, got {priority}"
+        )
 
 
 def check_task_path(task_path: Any) -> None:
@@ -170,6 +172,7 @@ def build_job(
         enqueued_at=now,
         scheduled_at=run_after if deferred else now,
         recurring_key=recurring_key,
+        run_after=run_after,
     )
     if task is not None:
         check_retry_policy(task)

@@ -21,7 +21,7 @@ from ..payload import encode_result
 from ..safe_text import error_text, for_log, for_storage
 from ..states import CLAIMED, FAILED, FINISHED, SCHEDULED
 from .building import payload_rules
-from .task_results import build_result, load_task, run_after_of, task_for_job
+from .task_results import build_result, load_task, task_for_job
 
 logger = logging.getLogger("djq.job")
 
@@ -89,7 +89,7 @@ def execute(job: ClaimedJob) -> Attempt:
             priority=job.priority,
             queue_name=job.queue_name,
             backend=job.backend_alias,
-            run_after=run_after_of(job.enqueued_at, job.scheduled_at),
+            run_after=job.run_after,
         )
         result = build_result(
             task=task, id=job.id, state=CLAIMED, payload=job.payload, backend=job.backend_alias,

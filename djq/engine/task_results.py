@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -55,9 +55,6 @@ def task_for_job(
         load_task(task_path), priority=priority, queue_name=queue_name, backend=backend, run_after=run_after
     )
 
-
-def run_after_of(enqueued_at: datetime, scheduled_at: datetime) -> datetime | None:
-    return scheduled_at if scheduled_at - enqueued_at > timedelta(milliseconds=1) else None
 
 
 def build_result(

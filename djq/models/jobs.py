@@ -28,6 +28,10 @@ class Job(models.Model):
     #: When the job may run: its ``run_after``, a retry's due time, or the
     #: enqueue time. For a ready job, the age of this is its queue latency.
     scheduled_at = models.DateTimeField()
+    #: The ``run_after`` the caller asked for, as given (even if already past);
+    #: None when none was given. Retries and unblocking move ``scheduled_at``
+    #: only, so ``get_result()`` always reports what was asked for.
+    run_after = models.DateTimeField(null=True)
     #: Start of the current (or last) attempt.
     started_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from ..engine.building import build_job
 from ..engine.handle import handle
-from ..engine.task_results import load_task
 from ..exceptions import DjqError, EnqueueError, JobNotFound, UndiscardableError
 from ..models import Job
 from ..states import ALL, BLOCKED, CLAIMED, DISCARDABLE, DISCARDED, FAILED, FINISHED, READY, SCHEDULED, TERMINAL
@@ -31,20 +30,30 @@ def enqueue_by_path(
     queue_name: str | None = None,
     priority: int | None = None,
     run_after: datetime | None = None,
+    unchecked: bool = False,
 ) -> int:
     """Enqueue a task named by its dotted path; returns the job id.
 
     With the application's code importable this goes through the task (its
-    defaults, validation and signals). Without it (standalone mode) the job
-    is stored by path, for a runtime that has the code to run it.
+    defaults, validation and signals), and a path that names no task, or
+    arguments the task cannot take, are refused (``EnqueueError``) before
+    anything is stored. With ``unchecked=True`` (standalone mode: the code is
+    not here) a path whose package does not import is stored as it is, for a
+    runtime that has the code to run it.
     """
+    from ..engine.task_paths import check_arguments, find_task
+    from ..exceptions import TaskPathUnchecked
+
     args, kwargs = list(args or []), dict(kwargs or {})
     backend = task_backends[backend_alias]
     try:
-        task = load_task(task_path)
-    except DjqError:
+        task = find_task(task_path)
+    except TaskPathUnchecked:
+        if not unchecked:
+            raise
         task = None
     if task is not None:
+        check_arguments(task, args, kwargs)
         changes: dict[str, Any] = {"backend": backend_alias}
         if queue_name is not None:
             changes["queue_name"] = queue_name
@@ -121,6 +130,11 @@ class JobRow:
     #: The last error's exception class path and message, as stored at finish time (``None`` if none).
     error_class: str | None = None
     error_message: str | None = None
+
+    @property
+    def runs_at(self) -> datetime | None:
+        """When a scheduled job will run (its run_after or retry time); None for the others."""
+        return self.scheduled_at if self.state == SCHEDULED else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,8 +452,12 @@ def _batches(flt: JobFilter, batch_size: int):
         yield rows
 
 
-def retry(flt: JobFilter, *, at: datetime | None = None, batch_size: int = 1000, dry_run: bool = False) -> BulkResult:
-    """Run failed jobs again (now, or at ``at``), keeping their attempt history."""
+def retry(flt: JobFilter, *, at: datetime | None = None, batch_size: int = 1000, dry_run: bool = False,
+          progress: Callable[[int], None] | None = None) -> BulkResult:
+    """Run failed jobs again (now, or at ``at``), keeping their attempt history.
+
+    ``progress`` is called after each batch with the number of jobs it handled.
+    """
     h = handle(flt.backend_alias)
     db = h.database
     flt_failed = JobFilter(**{**_asdict(flt), "states": (FAILED,)})
@@ -471,13 +489,18 @@ def retry(flt: JobFilter, *, at: datetime | None = None, batch_size: int = 1000,
                 changed += plain.update(state=READY, scheduled_at=now, finished_at=None, return_value=None)
                 woken |= {r[4] for r in rows}
         total = total + BulkResult(matched=len(ids), changed=changed, ids=tuple(ids))
+        if progress is not None:
+            progress(len(ids))
     if woken:
         h.dialect.notify(flt.backend_alias, sorted(woken))
     return total
 
 
-def discard(flt: JobFilter, *, batch_size: int = 1000, dry_run: bool = False) -> BulkResult:
+def discard(flt: JobFilter, *, batch_size: int = 1000, dry_run: bool = False,
+            progress: Callable[[int], None] | None = None) -> BulkResult:
     """Delete ready, scheduled, blocked and failed jobs; running and finished ones are skipped.
+
+    ``progress`` is called after each batch with the number of jobs it handled.
 
     A single running job named by id raises ``UndiscardableError``.
     """
@@ -512,6 +535,8 @@ def discard(flt: JobFilter, *, batch_size: int = 1000, dry_run: bool = False) ->
             for key in held:  # a ready job holds its slot; give it back
                 dialect.release_slot(key, now)
         total = total + BulkResult(matched=len(ids), changed=deleted, ids=tuple(ids))
+        if progress is not None:
+            progress(len(ids))
     return total
 
 
@@ -519,7 +544,7 @@ def enqueue_again(backend_alias: str, job_id: int) -> int:
     """A fresh copy of any stored job (same task, arguments, queue and priority); returns its id."""
     detail = get_job(backend_alias, job_id)
     return enqueue_by_path(backend_alias, detail.job.task_path, detail.args, detail.kwargs,
-                           queue_name=detail.job.queue_name, priority=detail.job.priority)
+                           queue_name=detail.job.queue_name, priority=detail.job.priority, unchecked=True)
 
 
 def _asdict(flt: JobFilter) -> dict:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, models, transaction
+from django.tasks.base import DEFAULT_TASK_QUEUE_NAME
 from django.utils import timezone
 
 from ..db.rows import as_aware
@@ -79,14 +81,28 @@ def get_queue(backend_alias: str, name: str) -> QueueRow:
 
 def find_queue(backend_alias: str, name: str) -> QueueRow:
     """The queue ``name``; ``QueueNotFound`` unless QUEUES names it, it holds a job (any state) or is paused."""
+    require_queue(backend_alias, name)
+    return get_queue(backend_alias, name)
+
+
+def require_queue(backend_alias: str, name: str, *, fix: str = "list them with `djq queues list`") -> None:
+    """``QueueNotFound`` (with the nearest name) unless QUEUES names ``name``, it holds a job or is paused.
+
+    Django's ``default`` queue is always known when QUEUES is empty: every task uses it unless told otherwise.
+    """
     h = handle(backend_alias)
     cfg, db = h.config, h.database
-    known = (name in cfg.queues
-             or Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name).exists()
-             or Pause.objects.using(db).filter(backend_alias=backend_alias, queue_name=name).exists())
-    if not known:
-        raise QueueNotFound(f"no queue {name!r} in backend {backend_alias!r}; list them with `djq queues list`")
-    return get_queue(backend_alias, name)
+    jobs = Job.objects.using(db).filter(backend_alias=backend_alias)
+    pauses = Pause.objects.using(db).filter(backend_alias=backend_alias)
+    if (name in cfg.queues or (name == DEFAULT_TASK_QUEUE_NAME and not cfg.queues)
+            or jobs.filter(queue_name=name).exists() or pauses.filter(queue_name=name).exists()):
+        return
+    # Only on the way to an error: every name the backend knows, for the hint.
+    known = {*cfg.queues, *jobs.values_list("queue_name", flat=True).distinct(),
+             *pauses.values_list("queue_name", flat=True)}
+    near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    raise QueueNotFound(f"no queue {name!r} in backend {backend_alias!r}{hint}; {fix}")
 
 
 def size(backend_alias: str, name: str) -> int:
@@ -128,9 +144,10 @@ def resume(backend_alias: str, name: str) -> Change:
     return Change(name, bool(deleted), f"resumed {name}" if deleted else f"{name} is not paused")
 
 
-def clear(backend_alias: str, name: str, *, batch_size: int = 1000, dry_run: bool = False) -> BulkResult:
+def clear(backend_alias: str, name: str, *, batch_size: int = 1000, dry_run: bool = False,
+          progress=None) -> BulkResult:
     """Discard the ready jobs of ``name`` (only ready ones), a batch per transaction."""
     from .jobs import JobFilter, discard
 
     return discard(JobFilter(backend_alias=backend_alias, states=(READY,), queue=name),
-                   batch_size=batch_size, dry_run=dry_run)
+                   batch_size=batch_size, dry_run=dry_run, progress=progress)

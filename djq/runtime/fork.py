@@ -36,7 +36,8 @@ class ForkSupervisor(Supervisor):
         }
         saved = {sig: signal.signal(sig, h) for sig, h in handlers.items()}
         try:
-            self.start()
+            if not self.start():
+                return 0
             try:
                 self.loop()
             finally:
@@ -171,20 +172,30 @@ class ForkSupervisor(Supervisor):
         return set(Process.objects.using(self.database).filter(supervisor_id=self.process_id, pid__in=pids)
                    .values_list("pk", flat=True))
 
-    def stop_children(self) -> None:
-        sig = signal.SIGQUIT if self.immediate else signal.SIGTERM
+    def _signal_children(self, sig: int) -> None:
         for slot in self.slots:
             if slot.pid:
                 try:
                     os.kill(slot.pid, sig)
                 except ProcessLookupError:
                     pass
+
+    def stop_children(self) -> None:
+        quitting = self.immediate
+        if not quitting:
+            logger.info("draining: running jobs get up to %ss (shutdown_timeout); SIGQUIT stops at once",
+                        f"{self.config.shutdown_timeout:g}")
+        self._signal_children(signal.SIGQUIT if quitting else signal.SIGTERM)
         # SIGQUIT children exit at once; the short grace only lets us reap them.
-        grace = 2.0 if self.immediate else self.config.shutdown_timeout + 2.0
-        deadline = time.monotonic() + grace
+        deadline = time.monotonic() + (2.0 if quitting else self.config.shutdown_timeout + 2.0)
         while any(s.pid for s in self.slots) and time.monotonic() < deadline:
+            if self.immediate and not quitting:
+                # SIGQUIT after SIGTERM or SIGINT: stop now, whatever came first.
+                quitting = True
+                self._signal_children(signal.SIGQUIT)
+                deadline = min(deadline, time.monotonic() + 2.0)
             self.reap()
-            self.wait(0.05 if self.immediate else 0.1)
+            self.wait(0.05 if quitting else 0.1)
         for slot in self.slots:
             if slot.pid:
                 logger.warning("%s did not stop in time; killing it", slot.name)

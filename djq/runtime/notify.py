@@ -38,6 +38,9 @@ class Listener(threading.Thread):
         return conn
 
     def run(self) -> None:
+        from .procline import name_thread
+
+        name_thread(self.name.removesuffix("-listen"))
         backoff, failed = 0.5, False
         while not self.stopping.is_set():
             try:

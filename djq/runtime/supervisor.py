@@ -111,14 +111,20 @@ class Supervisor:
 
     # -- start and stop ----------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self) -> bool:
+        """Register and recover; False when a stop came while waiting for migrations (nothing started)."""
         set_title(f"supervisor [{self.config.alias}] {self.config.mode} mode", name="supervisor")
         if self.pidfile:
             self.pidfile.acquire()
-        wait_for_migrations(
+        if not wait_for_migrations(
             self.database, self.migration_wait_timeout,
             on_wait=lambda pending: logger.warning("waiting for djq migrations: %s", ", ".join(pending)),
-        )
+            stopped=lambda: self.stopping,
+        ):
+            logger.info("stopped while waiting for djq migrations; nothing was started")
+            if self.pidfile:
+                self.pidfile.release()
+            return False
         self.process_id = processes.register(
             self.database, backend_alias=self.config.alias, kind="supervisor", name=self.name,
             hostname=self.hostname, pid=os.getpid(),
@@ -129,6 +135,7 @@ class Supervisor:
         logger.info("djq supervisor started for backend %r (%s mode, pid %d): %s", self.config.alias,
                     self.config.mode, os.getpid(), ", ".join(s.name for s in self.slots) or "no runners")
         self.hook("start")
+        return True
 
     def live_rows(self) -> set[int]:
         """Process rows of runners this supervisor knows to be alive."""

@@ -29,7 +29,8 @@ class AsyncSupervisor(Supervisor):
                 saved[sig] = signal.signal(sig, lambda *_, i=immediate: self.request_stop(i))
         self._wake = threading.Event()
         try:
-            self.start()
+            if not self.start():
+                return 0
             try:
                 self.loop()
             finally:

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.db import connections
 from django.tasks.signals import task_finished
 from django.utils import timezone
@@ -25,8 +26,10 @@ from ..db.rows import ClaimedJob
 from ..engine import processes
 from ..engine.execution import Attempt, execute
 from ..engine.finish import is_plain, write_outcomes
-from ..exceptions import ProcessExitError
+from ..engine.task_paths import find_task
+from ..exceptions import ProcessExitError, TaskPathUnchecked
 from .base import DB_ERRORS, Runner
+from .procline import name_thread
 
 logger = logging.getLogger("djq.runtime")
 
@@ -63,6 +66,12 @@ class Worker(Runner):
         self._notified = False
         self._threads: list[threading.Thread] = []
         self._listener = None
+        # Without a settings module (standalone mode) the application's code
+        # may simply not be here: a job whose package does not import is
+        # handed back untouched and this worker stops claiming, rather than
+        # failing every job it would claim.
+        self.guard_imports = not getattr(settings, "SETTINGS_MODULE", None)
+        self.refusing = False
 
     @property
     def metadata(self) -> dict:
@@ -90,6 +99,7 @@ class Worker(Runner):
             self._listener.start()
 
     def _thread_main(self) -> None:
+        name_thread(self.name)
         while True:
             job = self.jobs.get()
             if job is None:
@@ -105,6 +115,7 @@ class Worker(Runner):
             self.wake.set()
 
     def _announce_main(self) -> None:
+        name_thread(self.name)
         while True:
             result = self._announce.get()
             if result is None:
@@ -136,6 +147,8 @@ class Worker(Runner):
         batch at once instead of one job per finished job, which is what
         keeps claims (and their commits) to one per batch under load.
         """
+        if self.refusing:
+            return False
         inflight = len(self.inflight)
         return inflight < self.capacity and inflight <= self.worker.threads
 
@@ -199,10 +212,38 @@ class Worker(Runner):
             self.inflight.pop(attempt.outcome.id, None)
             if attempt.terminal and attempt.result is not None:
                 self._announce.put(attempt.result)
+        if self.guard_imports and claimed:
+            claimed = self._hand_back_unimportable(claimed)
         for job in claimed:
             self.inflight[job.id] = job
             self.jobs.put(job)
         return claimed
+
+    def _hand_back_unimportable(self, claimed: list[ClaimedJob]) -> list[ClaimedJob]:
+        """Release (back to ready, no attempt counted) the jobs whose task's package is not importable here."""
+        runnable, missing, first = [], [], None
+        for job in claimed:
+            try:
+                find_task(job.task_path)
+            except TaskPathUnchecked as exc:
+                missing.append(job.id)
+                first = first or exc
+                continue
+            except Exception:
+                pass  # a wrong path inside code that is here: the job fails as usual
+            runnable.append(job)
+        if not missing:
+            return claimed
+        self.dialect.release(self.process_id, missing)
+        if not self.refusing:
+            self.refusing = True
+            logger.error(
+                "%s stopped claiming: %s, so this runtime does not have the application's code; released %d "
+                "job(s) back to ready, untouched (%s). Run workers with the project's settings "
+                "(djq --settings mysite.settings start), and this one with --only-dispatch",
+                self.name, first, len(missing), ", ".join(map(str, missing[:10])),
+            )
+        return runnable
 
     def flush(self) -> None:
         """Record every finished attempt, claiming nothing."""

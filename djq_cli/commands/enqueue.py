@@ -25,24 +25,37 @@ def enqueue(
 ) -> None:
     """Enqueue one job and print its id.
 
-    Without the application's code (standalone mode) the job is stored by
-    task path for a runtime that has it.
+    With the application's code (a settings module) a path that names no
+    task, or arguments the task cannot take, are refused before anything is
+    stored. Without it (standalone mode) the job is stored by task path for
+    a runtime that has the code, and a warning says it was not checked.
 
     Examples:
 
       djq enqueue myapp.tasks.send_email --kwargs '{"to": "ada@example.com"}'
 
-      djq enqueue myapp.tasks.rebuild_index --queue search --priority 10 --run-after +15m
+      djq enqueue myapp.tasks.reindex --queue search --run-after +15m
     """
     st = state(ctx)
     parsed_args = json_value(args, option="--args", kind=list)
     parsed_kwargs = json_value(kwargs, option="--kwargs", kind=dict)
     when = moment(run_after, option="--run-after") if run_after else None
     st.backend_object()
+    from djq.exceptions import TaskPathUnchecked
     from djq.ops.jobs import enqueue_by_path
 
-    job_id = enqueue_by_path(st.backend, task_path, parsed_args, parsed_kwargs, queue_name=queue,
-                             priority=priority, run_after=when)
+    from ..bootstrap import STANDALONE
+    from .base import say
+
+    options = {"queue_name": queue, "priority": priority, "run_after": when}
+    try:
+        job_id = enqueue_by_path(st.backend, task_path, parsed_args, parsed_kwargs, **options)
+    except TaskPathUnchecked as exc:
+        if st.django().mode != STANDALONE:
+            raise
+        say(f"djq: warning: {task_path} could not be checked ({exc}; standalone mode has no application code); "
+            "stored by path")
+        job_id = enqueue_by_path(st.backend, task_path, parsed_args, parsed_kwargs, unchecked=True, **options)
     new_job(st, job_id, message=f"enqueued job {job_id} ({task_path})", task_path=task_path)
 
 

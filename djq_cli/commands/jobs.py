@@ -31,7 +31,8 @@ COLUMNS = [("id", "ID"), ("queue_name", "Queue"), ("task_path", "Task"), ("state
 _ONE_LINE = {"no_wrap": True}
 #: What fits a terminal; `jobs show` and piped output have the rest.
 TERMINAL = [("id", "ID", _ONE_LINE), ("queue_name", "Queue", _ONE_LINE), ("task_path", "Task", {"min_width": 16}),
-            ("state", "State", _ONE_LINE), ("attempts", "Tries", _ONE_LINE), ("enqueued_at", "Enqueued", _ONE_LINE),
+            ("state", "State", _ONE_LINE), ("priority", "Pri", _ONE_LINE), ("attempts", "Tries", _ONE_LINE),
+            ("enqueued_at", "Enqueued", _ONE_LINE), ("runs_at", "Runs", _ONE_LINE),
             ("last_error", "Last error", {"fill": True})]
 
 Queue = Annotated[str | None, typer.Option("--queue", help="Only this queue.", show_default=False)]
@@ -42,7 +43,7 @@ Exception_ = Annotated[str | None, typer.Option(
 OlderThan = Annotated[str | None, typer.Option(
     "--older-than", help="Only jobs older than this (7d, 12h, 90s): finished ones by finish time, others by "
     "enqueue time.", show_default=False)]
-Ids = Annotated[list[int] | None, typer.Argument(help="Job ids.", show_default=False)]
+Ids = Annotated[list[int] | None, typer.Argument(help="Job ids.", show_default=False, metavar="ID...")]
 All = Annotated[bool, typer.Option("--all", help="Every job matching the filters instead of ids.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (needed when not on a terminal).")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Report what would change; change nothing.")]
@@ -95,7 +96,8 @@ def list_(
     ctx: typer.Context,
     queue: Queue = None,
     state_: Annotated[list[str] | None, typer.Option(
-        "--state", "-s", help=f"Only these states ({', '.join(STATES)}); repeat or separate with commas.",
+        "--state", "-s", metavar="STATE",
+        help=f"Only these states ({', '.join(STATES)}); repeat or separate with commas.",
         show_default=False)] = None,
     task: Task = None,
     exception: Exception_ = None,
@@ -107,6 +109,8 @@ def list_(
         "--after", help="The next page: the cursor printed below the previous one.", show_default=False)] = None,
     before: Annotated[str | None, typer.Option(
         "--before", help="The previous page: the cursor printed below the next one.", show_default=False)] = None,
+    no_header: Annotated[bool, typer.Option(
+        "--no-header", help="Piped: no header line before the rows.")] = False,
 ) -> None:
     """List jobs: one state in its own order, or several (or all) newest first.
 
@@ -114,6 +118,10 @@ def list_(
     ready ones in the order workers take them (priority, then age). On a
     terminal, a line below the table gives the number of matching jobs
     (exact up to 10,000) and the cursors of the pages around this one.
+
+    Piped, a header line names the columns, always in this order: id,
+    queue_name, task_path, state, priority, attempts, enqueued_at,
+    finished_at, last_error (--no-header drops it).
 
     Examples:
 
@@ -139,7 +147,7 @@ def list_(
                         text=text, older_than=age, after=after, before=before, limit=limit)
     except InvalidCursor as exc:
         usage(f"{'--after' if after else '--before'}: {exc}")
-    listing(st, list(page.rows), COLUMNS, terminal=TERMINAL)
+    listing(st, list(page.rows), COLUMNS, terminal=TERMINAL, header=not no_header)
     if st.interactive:
         from .base import say
 
@@ -158,6 +166,10 @@ def _page_line(page) -> str:
 
 def show(ctx: typer.Context, job_id: JobId) -> None:
     """Show one job: its arguments, result, and every attempt with its error.
+
+    On a terminal the last failed attempt's traceback follows (-v: every
+    attempt's). Piped, one "field<TAB>value" line per field and one
+    "attempt<TAB>..." line per attempt.
 
     Examples:
 
@@ -183,13 +195,22 @@ def show(ctx: typer.Context, job_id: JobId) -> None:
                 f"{a.error_class}: {a.error_message}" if a.error_class else None) for a in d.history]
     columns = [("number", "#"), ("worker", "Worker"), ("started", "Started"), ("finished", "Finished"),
                ("seconds", "Seconds"), ("error", "Error")]
-    detail(st, d, fields, title=f"Job {j.id}", sections=[("Attempts", columns, history)] if history else ())
+    failed = [a for a in d.history if a.traceback]
+    shown = failed if st.verbose else failed[-1:]
+    blocks = [(f"Traceback of attempt {a.number}" + ("" if st.verbose or len(failed) == 1 else
+                                                     f" (the last; -v shows all {len(failed)})"), a.traceback)
+              for a in shown]
+    detail(st, d, fields, title=f"Job {j.id}", sections=[("Attempts", columns, history)] if history else (),
+           blocks=blocks)
 
 
 def retry(
     ctx: typer.Context,
     ids: Ids = None,
     all_: All = False,
+    state_: Annotated[list[str] | None, typer.Option(
+        "--state", "-s", metavar="STATE", help="With --all: only failed jobs can be retried, so only 'failed'.",
+        show_default=False)] = None,
     queue: Queue = None,
     task: Task = None,
     exception: Exception_ = None,
@@ -214,7 +235,8 @@ def retry(
       djq jobs retry --all --exception TimeoutError --at +10m --yes
     """
     st = state(ctx)
-    _targets(ids, all_, queue=queue, task=task, exception=exception, older_than=older_than)
+    states = _states(state_, allowed=("failed",))
+    _targets(ids, all_, state=states, queue=queue, task=task, exception=exception, older_than=older_than)
     when = moment(at, option="--at") if at else None
     single = bool(ids) and len(set(ids)) == 1
     ask = _consent("retry", ids, single=single, dry_run=dry_run, yes=yes)
@@ -228,7 +250,7 @@ def discard(
     ids: Ids = None,
     all_: All = False,
     state_: Annotated[list[str] | None, typer.Option(
-        "--state", "-s", help="With --all: only these states (ready, scheduled, blocked, failed).",
+        "--state", "-s", metavar="STATE", help="With --all: only these states (ready, scheduled, blocked, failed).",
         show_default=False)] = None,
     queue: Queue = None,
     task: Task = None,
@@ -285,12 +307,17 @@ def _run_bulk(st, flt, *, single: bool, ask: bool, dry_run: bool, batch_size: in
     verb, past, counted, refused = _KINDS[kind]
 
     operation = getattr(ops, kind)
+    total = None
     if ask:
         preview = operation(flt, batch_size=batch_size, dry_run=True, **extra)
+        total = preview.matched
         if preview.matched:
             note = " This cannot be undone." if kind == "discard" else ""
             confirm.ask(f"{verb.capitalize()} {plural(preview.matched, counted)}{_describe(flt)}?{note}")
-    result = operation(flt, batch_size=batch_size, dry_run=dry_run, **extra)
+    from ..render import progress_bar
+
+    with progress_bar(st, total, verb=f"{verb}ing", enabled=not (single or dry_run)) as advance:
+        result = operation(flt, batch_size=batch_size, dry_run=dry_run, progress=advance, **extra)
     if single and not result.matched:
         if result.reasons.get("not found"):
             fail(f"no job {flt.ids[0]} in backend {flt.backend_alias!r}")

@@ -18,7 +18,7 @@ Examples:
 
 _ONE_LINE = {"no_wrap": True}
 COLUMNS = [("id", "ID", _ONE_LINE), ("kind", "Kind", _ONE_LINE), ("name", "Name"), ("hostname", "Host"),
-           ("pid", "PID", _ONE_LINE), ("supervisor_id", "Supervisor", _ONE_LINE),
+           ("pid", "PID", _ONE_LINE), ("supervisor", "Supervisor", _ONE_LINE),
            ("last_heartbeat_at", "Heartbeat", _ONE_LINE), ("alive", "Alive", _ONE_LINE),
            ("running", "Running", _ONE_LINE)]
 
@@ -41,7 +41,12 @@ def list_(ctx: typer.Context) -> None:
 
     from ..render import listing
 
-    listing(st, list_processes(st.backend), COLUMNS)
+    rows = list_processes(st.backend)
+    # A runner's supervisor by name ("supervisor-4711"), as `ps` and the logs call it, not by row id.
+    names = {r.id: r.name for r in rows}
+    table = [{c[0]: getattr(r, c[0], None) for c in COLUMNS}
+             | {"supervisor": names.get(r.supervisor_id, r.supervisor_id)} for r in rows]
+    listing(st, table, COLUMNS, document=rows)
 
 
 def register(app: typer.Typer) -> None:

@@ -75,22 +75,31 @@ def show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The queue
                    ("oldest_ready_at", q.oldest_ready_at)])
 
 
-def pause(ctx: typer.Context, names: Names) -> None:
+def pause(
+    ctx: typer.Context,
+    names: Names,
+    create: Annotated[bool, typer.Option(
+        "--create", help="Pause a queue that has no job yet (ahead of its first job).")] = False,
+) -> None:
     """Stop workers claiming from these queues; enqueueing and running jobs go on.
 
-    Pausing a paused queue succeeds and says so.
+    Pausing a paused queue succeeds and says so. A name the backend does not
+    know (not in QUEUES, no job, no pause) is an error, unless --create.
 
     Examples:
 
       djq queues pause emails
 
       djq queues pause emails reports
+
+      djq queues pause nightly-exports --create
     """
     st = state(ctx)
     st.backend_object()
     from djq.config import get_config
     from djq.exceptions import QueueNotFound
     from djq.ops.queues import pause as pause_queue
+    from djq.ops.queues import require_queue
 
     from ..render import changes
 
@@ -98,13 +107,16 @@ def pause(ctx: typer.Context, names: Names) -> None:
     for name in names:
         if not cfg.queue_allowed(name):
             raise QueueNotFound(f"no queue {name!r} in backend {st.backend!r} (QUEUES is {', '.join(cfg.queues)})")
+        if not create:
+            require_queue(st.backend, name, fix="pause it ahead of its first job with --create")
     changes(st, [pause_queue(st.backend, name) for name in names])
 
 
 def resume(ctx: typer.Context, names: Names) -> None:
     """Let workers claim from these queues again.
 
-    Resuming a queue that is not paused succeeds and says so.
+    Resuming a queue that is not paused succeeds and says so; a name the
+    backend does not know is an error.
 
     Examples:
 
@@ -114,10 +126,13 @@ def resume(ctx: typer.Context, names: Names) -> None:
     """
     st = state(ctx)
     st.backend_object()
+    from djq.ops.queues import require_queue
     from djq.ops.queues import resume as resume_queue
 
     from ..render import changes
 
+    for name in names:
+        require_queue(st.backend, name)
     changes(st, [resume_queue(st.backend, name) for name in names])
 
 
@@ -153,7 +168,12 @@ def clear(
         preview = clear_queue(st.backend, name, batch_size=batch_size, dry_run=True)
         if preview.matched:
             confirm.ask(f"Discard {plural(preview.matched, 'ready job')} from queue {name!r}? This cannot be undone.")
-    bulk(st, clear_queue(st.backend, name, batch_size=batch_size, dry_run=dry_run), verb="discard", past="discarded")
+    from ..render import progress_bar
+
+    total = preview.matched if ask else None
+    with progress_bar(st, total, verb=f"clearing {name}", enabled=not dry_run) as advance:
+        result = clear_queue(st.backend, name, batch_size=batch_size, dry_run=dry_run, progress=advance)
+    bulk(st, result, verb="discard", past="discarded")
 
 
 def register(app: typer.Typer) -> None:

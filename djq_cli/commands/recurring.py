@@ -18,7 +18,7 @@ Examples:
 
   djq recurring pause nightly-report
 
-  djq recurring schedule cleanup --task myapp.tasks.cleanup --schedule "0 3 * * *"
+  djq recurring schedule cleanup --task app.tasks.cleanup --schedule @daily
 """
 
 _ONE_LINE = {"no_wrap": True}
@@ -101,9 +101,9 @@ def schedule(
 
     Examples:
 
-      djq recurring schedule cleanup --task myapp.tasks.cleanup --schedule "0 3 * * *"
+      djq recurring schedule cleanup --task app.tasks.cleanup --schedule @daily
 
-      djq recurring schedule ping --task myapp.tasks.ping --schedule @hourly --kwargs '{"url": "https://example.com"}'
+      djq recurring schedule ping --task app.tasks.ping --schedule @hourly
     """
     st = state(ctx)
     parsed_args = json_value(args, option="--args", kind=list)

@@ -63,8 +63,9 @@ def _screen(st, s: dict) -> None:
     from ..render import plural
 
     console = st.console
-    console.print(f"djq backend {s['backend']} (database {s['database']})", style="bold", markup=False,
-                  highlight=False)
+    # Name what is read: the alias alone says nothing in standalone mode (always "default").
+    console.print(f"djq backend {s['backend']} (database {s['database']}; {st.django().description})",
+                  style="bold", markup=False, highlight=False)
     if s["queues"]:
         st.output(queue_rows(s["queues"]), QUEUE_COLUMNS)
     else:

@@ -60,10 +60,11 @@ def test_failures_are_one_line_and_vv_shows_the_traceback(alias, tmp_path):
     loud = run_djq("-vv", "jobs", "list", env=env)
 
     assert (plain.exit_code, plain.stdout) == (1, "")
-    assert plain.stderr == "djq: error: database error: no such table: djq_job\n"
+    fix = "djq's tables are missing or out of date: run `djq migrate`"
+    assert plain.stderr == f"djq: error: database error: no such table: djq_job; {fix}\n"
     assert loud.exit_code == 1
     assert loud.stderr.startswith("Traceback (most recent call last):")
-    assert loud.stderr.endswith("djq: error: database error: no such table: djq_job\n")
+    assert loud.stderr.endswith(f"djq: error: database error: no such table: djq_job; {fix}\n")
 
 
 def test_vv_lets_the_exception_through_in_process(alias):

@@ -7,45 +7,47 @@ import json
 from tests import tasks
 from tests.cli.conftest import enqueue, failed_jobs, work
 
+#: Piped listings without their header line, so that every line is a row.
+LIST = ("jobs", "list", "--no-header")
 
 def _states(cli) -> dict[int, str]:
-    return {row["id"]: row["state"] for row in json.loads(cli("jobs", "list", "--limit", "500", json=True).stdout)}
+    return {row["id"]: row["state"] for row in json.loads(cli(*LIST, "--limit", "500", json=True).stdout)}
 
 
 def test_list_filters_and_pages(alias, cli):
     failed = failed_jobs(alias, 2, queue="emails")
     ready = [enqueue(alias) for _ in range(3)]
 
-    run = cli("jobs", "list", "--state", "failed")
+    run = cli(*LIST, "--state", "failed")
     rows = [line.split("\t") for line in run.stdout.splitlines()]
     assert [int(r[0]) for r in rows] == sorted(failed, reverse=True)
     assert {r[1] for r in rows} == {"emails"} and {r[3] for r in rows} == {"failed"}
     assert rows[0][-1] == "ValueError: boom"
 
-    assert [int(line.split("\t")[0]) for line in cli("jobs", "list", "--queue", "default").stdout.splitlines()] == \
+    assert [int(line.split("\t")[0]) for line in cli(*LIST, "--queue", "default").stdout.splitlines()] == \
         sorted(ready, reverse=True)
-    first = cli("jobs", "list", "--limit", "1", "--queue", "default", json=True)
+    first = cli(*LIST, "--limit", "1", "--queue", "default", json=True)
     assert [r["id"] for r in json.loads(first.stdout)] == [max(ready)]
-    assert len(cli("jobs", "list", "--state", "failed,ready").stdout.splitlines()) == 5
-    assert cli("jobs", "list", "--exception", "ValueError", "--task", "tests.tasks.fail").stdout.count("\n") == 2
-    assert cli("jobs", "list", "--exception", "KeyError").stdout == ""
-    assert cli("jobs", "list", "--state", "failed", "--older-than", "1h").stdout == ""
+    assert len(cli(*LIST, "--state", "failed,ready").stdout.splitlines()) == 5
+    assert cli(*LIST, "--exception", "ValueError", "--task", "tests.tasks.fail").stdout.count("\n") == 2
+    assert cli(*LIST, "--exception", "KeyError").stdout == ""
+    assert cli(*LIST, "--state", "failed", "--older-than", "1h").stdout == ""
 
 
 def test_list_times_are_iso_when_piped(alias, cli):
     job = enqueue(alias)
 
-    [row] = [line.split("\t") for line in cli("jobs", "list").stdout.splitlines()]
+    [row] = [line.split("\t") for line in cli(*LIST).stdout.splitlines()]
 
     assert int(row[0]) == job
     assert row[6][:4].isdigit() and "T" in row[6] and row[6].endswith("+00:00")
 
 
 def test_list_bad_options_are_usage_errors(alias, cli):
-    bad_state = cli("jobs", "list", "--state", "bogus")
+    bad_state = cli(*LIST, "--state", "bogus")
     assert bad_state.exit_code == 2
     assert bad_state.stderr.startswith("djq: error: --state: unknown state 'bogus'")
-    bad_age = cli("jobs", "list", "--older-than", "7x")
+    bad_age = cli(*LIST, "--older-than", "7x")
     assert (bad_age.exit_code, len(bad_age.stderr.splitlines())) == (2, 1)
     assert "--older-than" in bad_age.stderr
 
@@ -59,7 +61,7 @@ def test_show(alias, cli):
     assert fields["state"] == "failed" and fields["task"] == "tests.tasks.fail"
     assert fields["args"] == '["kaput"]'
     assert fields["last_error"] == "ValueError: kaput"
-    assert "attempts\t1\tcli-test-worker-1" in run.stdout
+    assert "attempt\t1\tcli-test-worker-1" in run.stdout
 
     doc = json.loads(cli("jobs", "show", str(job), json=True).stdout)
     assert doc["job"]["id"] == job and doc["args"] == ["kaput"]
@@ -241,10 +243,10 @@ def test_enqueue_again(alias, cli):
 def test_list_on_a_terminal_fits_the_width(alias, cli, terminal):
     [job] = failed_jobs(alias, 1, message="x" * 300)
 
-    out = cli("jobs", "list").stdout
+    out = cli(*LIST).stdout
 
     header, _, row = out.splitlines()
-    assert header.split() == ["ID", "┃", "Queue", "┃", "Task", "┃", "State", "┃", "Tries", "┃", "Enqueued", "┃",
-                              "Last", "error"]
+    assert header.split() == ["ID", "┃", "Queue", "┃", "Task", "┃", "State", "┃", "Pri", "┃", "Tries", "┃",
+                              "Enqueued", "┃", "Runs", "┃", "Last", "error"]
     assert row.startswith(f"{job}") and "tests.tasks.fail" in row and row.endswith("xxx…")
     assert max(len(line) for line in out.splitlines()) <= 160

@@ -76,12 +76,13 @@ def test_pause_twice_is_ok_and_says_already_paused(alias, cli):
 
 
 def test_pause_and_resume_several(alias, cli):
-    assert cli("queues", "pause", "a", "b").stderr == "paused a\npaused b\n"
-    run = cli("queues", "resume", "a", "b", "c", json=True)
+    assert cli("queues", "pause", "a", "b", "--create").stderr == "paused a\npaused b\n"
+    run = cli("queues", "resume", "a", "b", "default", json=True)
 
     assert run.exit_code == 0
-    assert [(c["name"], c["changed"]) for c in json.loads(run.stdout)] == [("a", True), ("b", True), ("c", False)]
-    assert cli("queues", "resume", "a").stderr == "a is not paused\n"
+    assert [(c["name"], c["changed"]) for c in json.loads(run.stdout)] == [("a", True), ("b", True),
+                                                                           ("default", False)]
+    assert cli("queues", "resume", "default").stderr == "default is not paused\n"
 
 
 def test_clear_refuses_without_terminal_or_yes(alias, cli):

@@ -98,7 +98,8 @@ def test_every_command_works_with_only_a_database_url(alias, script, env, tmp_pa
      check, pause, pause_again, resume, retry, again, discard, dry_retry, rpause, rresume, run_now, as_json, cleared,
      refused, pruned) = script(
         ["enqueue", "tests.tasks.add", "--queue", "reports"],
-        ["status"], ["queues", "list"], ["queues", "show", "reports"], ["jobs", "list", "--state", "failed"],
+        ["status"], ["queues", "list"], ["queues", "show", "reports"],
+        ["jobs", "list", "--state", "failed", "--no-header"],
         ["jobs", "show", str(failed[0])], ["recurring", "list"], ["recurring", "show", "nightly"],
         ["processes", "list"], ["semaphores", "list"], ["health"], ["stats"], ["config", "show"], ["check"],
         ["queues", "pause", "reports"], ["queues", "pause", "reports"], ["queues", "resume", "reports"],

@@ -43,7 +43,7 @@ def test_item9_run_after_past_year_9999_in_utc(alias, nothing_stored):
     with pytest.raises(EnqueueError, match=r"^run_after 9999-12-31T23:00:00-05:00 is after the year 9999"):
         enqueue_by_path(alias, "tests.tasks.add", [1, 2], run_after=LATE)
     with pytest.raises(EnqueueError, match=r"^run_after 9999-12-31T23:00:00-05:00 is after the year 9999"):
-        enqueue_by_path(alias, "standalone.tasks.missing", [], run_after=LATE)  # stored by path
+        enqueue_by_path(alias, "standalone.tasks.missing", [], run_after=LATE, unchecked=True)  # stored by path
 
 
 def test_item9_the_latest_storable_run_after_reads_back(alias, backend):
@@ -59,7 +59,7 @@ def test_item9_nul_in_arguments(alias, backend, jobs):
         with pytest.raises(EnqueueError, match=r"kwargs key 'a\\x00': text contains a NUL"):
             tasks.echo.using(backend=alias).enqueue(**{"a\x00": 1})
         with pytest.raises(EnqueueError, match=r"kwargs\['k'\]: text contains a NUL"):
-            enqueue_by_path(alias, "standalone.tasks.missing", [], {"k": "\x00"})
+            enqueue_by_path(alias, "standalone.tasks.missing", [], {"k": "\x00"}, unchecked=True)
         assert jobs().count() == 0
     else:
         result = tasks.echo.using(backend=alias).enqueue("a\x00b")
@@ -70,7 +70,7 @@ def test_item9_lone_surrogate(alias, nothing_stored):
     with pytest.raises(EnqueueError, match=r"args\[0\]\[0\]: text contains a lone surrogate \('\\ud800'\)"):
         tasks.echo.using(backend=alias).enqueue(["\ud800"])
     with pytest.raises(EnqueueError, match=r"kwargs\['x'\]: text contains a lone surrogate"):
-        enqueue_by_path(alias, "standalone.tasks.missing", [], {"x": "\udfff"})
+        enqueue_by_path(alias, "standalone.tasks.missing", [], {"x": "\udfff"}, unchecked=True)
 
 
 def test_item9_a_bool_is_not_a_priority(alias, nothing_stored):
@@ -79,13 +79,13 @@ def test_item9_a_bool_is_not_a_priority(alias, nothing_stored):
     with pytest.raises(EnqueueError, match=r"^priority must be a whole number between -100 and 100, got True$"):
         enqueue_by_path(alias, "tests.tasks.add", [1, 2], priority=True)
     with pytest.raises(EnqueueError, match=r"^priority must be a whole number between -100 and 100, got False"):
-        enqueue_by_path(alias, "standalone.tasks.missing", [], priority=False)
+        enqueue_by_path(alias, "standalone.tasks.missing", [], priority=False, unchecked=True)
 
 
 def test_item9_task_path_over_255_characters(alias, nothing_stored):
     path = "standalone." + "t" * 245
     with pytest.raises(EnqueueError, match=r"^task path 'standalone\.t+\.\.\. is longer than 255 characters$"):
-        enqueue_by_path(alias, path, [])
+        enqueue_by_path(alias, path, [], unchecked=True)
 
 
 @pytest.mark.parametrize(
@@ -103,14 +103,14 @@ def test_item9_bad_queue_names(alias, nothing_stored, queue, message):
     with pytest.raises(EnqueueError, match=message):
         enqueue_by_path(alias, "tests.tasks.add", [1, 2], queue_name=queue)
     with pytest.raises(EnqueueError, match=message):
-        enqueue_by_path(alias, "standalone.tasks.missing", [], queue_name=queue)
+        enqueue_by_path(alias, "standalone.tasks.missing", [], queue_name=queue, unchecked=True)
 
 
 def test_item9_payload_over_the_default_maximum(alias, nothing_stored):
     with pytest.raises(EnqueueError, match=r"^arguments are 1,048,6\d\d bytes of JSON, over the limit of 1,048,576"):
         tasks.echo.using(backend=alias).enqueue("x" * (1024 * 1024))
     with pytest.raises(EnqueueError, match=r"over the limit of 1,048,576 \(OPTIONS\['max_payload_size'\]\)$"):
-        enqueue_by_path(alias, "standalone.tasks.missing", ["ü" * (600 * 1024)])  # two bytes each
+        enqueue_by_path(alias, "standalone.tasks.missing", ["ü" * (600 * 1024)], unchecked=True)  # two bytes each
 
 
 def test_item9_payload_maximum_is_configurable(alias, tasks_setting, jobs):

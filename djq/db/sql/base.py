@@ -29,6 +29,7 @@ INSERT_COLUMNS = (
     "blocked_until",
     "recurring_key",
     "finished_at",
+    "run_after",
 )
 
 #: Columns of the per-minute rollup: its key, then the sums a finish adds.
@@ -100,7 +101,7 @@ class Dialect:
             job.payload, self.dt(job.enqueued_at), self.dt(job.scheduled_at), "[]",
             job.concurrency_key, job.concurrency_limit, job.concurrency_duration,
             job.concurrency_on_conflict, self.dt(job.blocked_until), job.recurring_key,
-            self.dt(job.finished_at),
+            self.dt(job.finished_at), self.dt(job.run_after),
         ]
 
     def _values_row(self) -> str:

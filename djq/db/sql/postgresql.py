@@ -61,6 +61,7 @@ class PostgresDialect(Dialect):
     _ARRAY_TYPES = (
         "text[]", "text[]", "text[]", "smallint[]", "text[]", "text[]", "timestamptz[]", "timestamptz[]",
         "text[]", "text[]", "integer[]", "float8[]", "text[]", "timestamptz[]", "text[]", "timestamptz[]",
+        "timestamptz[]",
     )
 
     def _insert_chunk(self, jobs: Sequence[NewJob]) -> list[int]:
