@@ -11,7 +11,10 @@ from tests.cli.conftest import enqueue, failed_jobs, register_process, run_djq, 
 
 
 def ids(run) -> list[int]:
-    return [int(line.split("\t")[0]) for line in run.stdout.splitlines()]
+    """The job ids of piped ``jobs list`` output, below its header line."""
+    lines = run.stdout.splitlines()
+    assert not lines or lines[0].startswith("id\t"), run.stdout
+    return [int(line.split("\t")[0]) for line in lines[1:]]
 
 
 def test_jobs_list_pages_with_cursors_both_ways(alias):
@@ -50,7 +53,7 @@ def test_jobs_list_filters_by_error_text(alias):
     run = run_djq("--backend", alias, "jobs", "list", "--state", "failed", "--text", "NETWORK")
 
     assert run.exit_code == 0 and len(ids(run)) == 2
-    assert {line.split("\t")[-1] for line in run.stdout.splitlines()} == {"ValueError: network down"}
+    assert {line.split("\t")[-1] for line in run.stdout.splitlines()[1:]} == {"ValueError: network down"}
 
 
 def test_capped_counts_print_with_a_plus():
