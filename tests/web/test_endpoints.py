@@ -1,0 +1,150 @@
+"""``stats.json`` and ``metrics`` over HTTP from a real server process, on every vendor."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.web.conftest import TOKEN, start_server, stop_server
+from tests.web.data import seed
+
+
+def samples(text: str) -> dict:
+    """family name -> list of (sample name, labels, value), parsed by prometheus-client's own parser."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {f.name: [(s.name, s.labels, s.value) for s in f.samples] for f in text_string_to_metric_families(text)}
+
+
+def value(families: dict, family: str, sample: str | None = None, **labels) -> float:
+    found = [v for name, lab, v in families[family]
+             if (sample is None or name == sample) and all(lab.get(k) == str(x) for k, x in labels.items())]
+    assert len(found) == 1, (family, labels, families[family])
+    return found[0]
+
+
+def test_metrics_families_labels_and_values(alias, server):
+    seeded = seed(alias)
+    status, headers, body = server.get(f"/djq/metrics?backend={alias}", token=TOKEN)
+    assert status == 200, body
+    assert headers["Content-Type"].startswith("text/plain")
+    fam = samples(body)
+    expected = {
+        "djq_queue_jobs": {"backend", "queue", "state"}, "djq_queue_paused": {"backend", "queue"},
+        "djq_queue_latency_seconds": {"backend", "queue"}, "djq_queue_live_workers": {"backend", "queue"},
+        "djq_runner_processes": {"backend", "status"},
+        "djq_runner_processes_by_kind": {"backend", "kind", "status"},
+        "djq_recurring_tasks": {"backend"}, "djq_semaphores": {"queue_database"}, "djq_process_rows": {"backend"},
+    }
+    for name, labels in expected.items():
+        assert fam.get(name), f"{name} missing from the scrape"
+        assert all(set(lab) == labels for _, lab, _ in fam[name]), (name, fam[name])
+    assert value(fam, "djq_queue_jobs", backend=alias, queue="email", state="ready") == len(seeded.ready_email)
+    assert value(fam, "djq_queue_jobs", backend=alias, queue="email", state="failed") == len(seeded.failed_email)
+    assert value(fam, "djq_queue_jobs", backend=alias, queue="reports", state="failed") == 1
+    assert value(fam, "djq_queue_jobs", backend=alias, queue="default", state="scheduled") == 1
+    assert value(fam, "djq_queue_paused", backend=alias, queue="reports") == 1
+    assert value(fam, "djq_queue_paused", backend=alias, queue="email") == 0
+    assert value(fam, "djq_queue_latency_seconds", backend=alias, queue="email") > 0
+    assert value(fam, "djq_queue_live_workers", backend=alias, queue="email") == 1
+    assert value(fam, "djq_runner_processes", backend=alias, status="alive") == 2
+    assert value(fam, "djq_runner_processes", backend=alias, status="stale") == 0
+    assert value(fam, "djq_runner_processes_by_kind", backend=alias, kind="worker", status="alive") == 1
+    assert value(fam, "djq_runner_processes_by_kind", backend=alias, kind="dispatcher", status="alive") == 1
+    assert value(fam, "djq_runner_processes_by_kind", backend=alias, kind="scheduler", status="alive") == 0
+    assert value(fam, "djq_recurring_tasks", backend=alias) == 2
+    assert value(fam, "djq_semaphores", queue_database=alias) == 1
+    assert value(fam, "djq_process_rows", backend=alias) == 2
+    for counter in ("djq_jobs_finished", "djq_jobs_failed"):
+        assert counter in fam and all(name == f"{counter}_total" or name == f"{counter}_created"
+                                      for name, _, _ in fam[counter])
+    for summary in ("djq_job_run_seconds", "djq_job_pickup_latency_seconds"):
+        assert summary in fam
+
+
+def test_metrics_cover_every_backend_without_a_filter(alias, server):
+    seed(alias)
+    status, _, body = server.get("/djq/metrics", token=TOKEN)
+    assert status == 200
+    backends = {lab["backend"] for _, lab, _ in samples(body)["djq_process_rows"]}
+    assert alias in backends and "default" in backends
+
+
+@pytest.mark.vendors("sqlite")
+@pytest.mark.parametrize("path", ["/djq/metrics", "/djq/stats.json"])
+def test_token_missing_wrong_and_right(alias, server, path):
+    status, headers, body = server.get(path)
+    assert status == 401 and headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Authorization: Bearer" in body
+    status, headers, _ = server.get(path, token="not-" + TOKEN)
+    assert status == 401 and 'error="invalid_token"' in headers["WWW-Authenticate"]
+    status, headers, _ = server.get(path, headers={"Authorization": f"Basic {TOKEN}"})
+    assert status == 401
+    status, _, _ = server.get(path, token=TOKEN)
+    assert status == 200
+
+
+@pytest.mark.vendors("sqlite")
+def test_without_a_token_the_endpoints_are_closed_unless_opened_explicitly(alias):
+    closed = start_server(DJQ_TEST_TOKEN="")
+    try:
+        for path in ("/djq/metrics", "/djq/stats.json"):
+            status, headers, body = closed.get(path)
+            assert status == 401 and "WWW-Authenticate" in headers
+            assert "DJQ_OBSERVABILITY_TOKEN" in body
+    finally:
+        stop_server(closed)
+    public = start_server(DJQ_TEST_TOKEN="", DJQ_TEST_PUBLIC="1")
+    try:
+        assert public.get("/djq/metrics")[0] == 200
+        assert public.get("/djq/stats.json")[0] == 200
+    finally:
+        stop_server(public)
+
+
+@pytest.mark.vendors("sqlite")
+def test_metrics_without_prometheus_client_answer_501_with_one_line(alias):
+    srv = start_server(DJQ_TEST_TOKEN=TOKEN, DJQ_TEST_HIDE_PROMETHEUS="1")
+    try:
+        status, _, body = srv.get("/djq/metrics", token=TOKEN)
+        assert status == 501
+        assert body.count("\n") == 1 and 'pip install "djq[prometheus]"' in body
+        assert srv.get("/djq/stats.json", token=TOKEN)[0] == 200
+    finally:
+        stop_server(srv)
+
+
+@pytest.mark.vendors("sqlite")
+def test_an_unknown_backend_is_404(alias, server):
+    assert server.get("/djq/metrics?backend=nope", token=TOKEN)[0] == 404
+    assert server.get("/djq/stats.json?backend=nope", token=TOKEN)[0] == 404
+    assert server.get("/djq/metrics", token=TOKEN, headers={"X-Method": "x"})[0] == 200
+
+
+VOLATILE = {"generated_at", "heartbeat_age_seconds", "latency_seconds"}
+
+
+def _stable(document):
+    if isinstance(document, dict):
+        return {k: _stable(v) for k, v in document.items() if k not in VOLATILE}
+    if isinstance(document, list):
+        return [_stable(v) for v in document]
+    return document
+
+
+def test_stats_json_is_the_document_djq_stats_prints(alias, server):
+    from tests.cli.conftest import invoke
+
+    seed(alias)
+    status, headers, body = server.get(f"/djq/stats.json?backend={alias}", token=TOKEN)
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    served = json.loads(body)
+    printed = json.loads(invoke(["--backend", alias, "--json", "stats"]).stdout)
+    assert set(served) == set(printed)
+    assert _stable(served) == _stable(printed)
+    assert served["backend"] == alias and served["schema"] == 1
+    assert served["totals"]["failed"] == 3 and served["totals"]["ready"] >= 4
+    assert {q["name"]: q["paused"] for q in served["queues"]}["reports"] is True
+    for key in VOLATILE - {"generated_at"}:
+        assert all(key in row for row in served["queues" if key == "latency_seconds" else "processes"])
