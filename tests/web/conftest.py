@@ -32,6 +32,7 @@ TOKEN = "s3cret-token-for-tests"
 class Server:
     url: str
     proc: subprocess.Popen
+    log: str  # the server's stderr (tracebacks of failed requests)
 
     def get(self, path: str, *, token: str | None = None, headers: dict | None = None):
         """(status, headers, body) of a GET, errors included."""
@@ -48,14 +49,16 @@ class Server:
 def start_server(**env: str) -> Server:
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.web.settings", "DJQ_TEST_LOG": "WARNING",
                    "PYTHONDONTWRITEBYTECODE": "1", **env}
+    log = tempfile.NamedTemporaryFile("w+", prefix="djq-web-server-", suffix=".log", delete=False)
     proc = subprocess.Popen([str(PYTHON), "-m", "tests.web.server"], cwd=ROOT, env=environment,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=log, text=True)
     line = proc.stdout.readline()
     match = re.search(r"listening on (http://\S+)", line)
     if not match:
         proc.kill()
-        raise RuntimeError(f"the test server did not start: {line}{proc.stderr.read()}")
-    return Server(match.group(1), proc)
+        log.seek(0)
+        raise RuntimeError(f"the test server did not start: {line}{log.read()}")
+    return Server(match.group(1), proc, log.name)
 
 
 def stop_server(server: Server) -> None:
@@ -65,6 +68,7 @@ def stop_server(server: Server) -> None:
     except subprocess.TimeoutExpired:
         server.proc.kill()
         server.proc.wait(10)
+    os.unlink(server.log)
 
 
 @pytest.fixture(scope="session")
@@ -184,3 +188,14 @@ def browser(chromium, server):
     b = Browser(chromium, server)
     yield b
     b.logout()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Attach the server's log to a failing web test (its tracebacks are in another process)."""
+    outcome = yield
+    report = outcome.get_result()
+    srv = item.funcargs.get("server") if hasattr(item, "funcargs") else None
+    if report.failed and srv is not None and os.path.exists(srv.log):
+        with open(srv.log) as fh:
+            report.sections.append(("web server log", fh.read()[-20000:]))

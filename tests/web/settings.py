@@ -7,7 +7,7 @@
 import os
 
 from tests.settings import *  # noqa: F403
-from tests.settings import INSTALLED_APPS
+from tests.settings import INSTALLED_APPS, LOGGING
 
 INSTALLED_APPS = [
     "django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions",
@@ -33,6 +33,7 @@ TEMPLATES = [{
 ROOT_URLCONF = "tests.web.urls"
 STATIC_URL = "/static/"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-DEBUG = False
+DEBUG = os.environ.get("DJQ_TEST_DEBUG") == "1"
+LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "django.request": {"handlers": ["stderr"], "level": "ERROR"}}}
 DJQ_OBSERVABILITY_TOKEN = os.environ.get("DJQ_TEST_TOKEN", "") or None
 DJQ_OBSERVABILITY_PUBLIC = os.environ.get("DJQ_TEST_PUBLIC") == "1"

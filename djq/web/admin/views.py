@@ -130,6 +130,7 @@ class Dashboard:
             **self.site.each_context(request), "title": title, "backend": backend, "section": section,
             "sections": sections, "backends": backends, "can_change": can_change(request.user),
             "opts": self.model_admin.model._meta, "dashboard_url": self.url("djq_overview", backend),
+            "cap": source.COUNT_CAP,
             **context,
         }
         return TemplateResponse(request, f"djq/admin/{template}", ctx)
