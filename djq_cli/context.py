@@ -109,6 +109,8 @@ def state(ctx: typer.Context) -> State:
 
 
 def to_jsonable(value: Any) -> Any:
+    if hasattr(value, "__json__"):  # a capped Count: the number, or "10000+"
+        return value.__json__()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):

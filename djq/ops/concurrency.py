@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
 
 from ..concurrency import without_slot
 from ..db.sql import dialect_for
 from ..models import Job, Semaphore
 
 logger = logging.getLogger("djq.runtime")
-
-
-@dataclass(frozen=True, slots=True)
-class SemaphoreInfo:
-    key: str
-    free: int
-    limit: int
-    holders: int
-    blocked: int
-    expires_at: datetime
 
 
 def dispatch_due_limited(database: str, backend_alias: str, now: datetime, limit: int) -> int:
@@ -113,26 +101,3 @@ def maintain(database: str, now: datetime) -> int:
     if unblocked:
         logger.info("concurrency maintenance unblocked %d jobs", unblocked)
     return unblocked
-
-
-def list_semaphores(database: str) -> list[SemaphoreInfo]:
-    sems = list(Semaphore.objects.using(database).order_by("key"))
-    counts = {
-        row["concurrency_key"]: row
-        for row in Job.objects.using(database)
-        .filter(concurrency_key__in=[s.key for s in sems])
-        .values("concurrency_key")
-        .annotate(
-            holders=Count("id", filter=Q(state__in=("ready", "claimed"))),
-            blocked=Count("id", filter=Q(state="blocked")),
-        )
-    }
-    return [
-        SemaphoreInfo(
-            key=s.key, free=s.value, limit=s.limit,
-            holders=counts.get(s.key, {}).get("holders", 0),
-            blocked=counts.get(s.key, {}).get("blocked", 0),
-            expires_at=s.expires_at,
-        )
-        for s in sems
-    ]

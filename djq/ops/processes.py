@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import traceback
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from ..db.sql import dialect_for
@@ -66,35 +64,30 @@ def fail_claimed_jobs(database: str, process_ids: Iterable[int], error: DjqError
         return []
     failed: list[int] = []
     now = timezone.now()
-    with transaction.atomic(using=database):
+    dialect = dialect_for(database)
+    with dialect.write_transaction():
         jobs = list(
             Job.objects.using(database)
             .select_for_update()
             .filter(state="claimed", process_id__in=ids)
-            .values("id", "task_path", "backend_alias", "attempts", "started_at", "worker_id", "concurrency_key")
+            .order_by("id")
+            .values("id", "process_id", "task_path", "backend_alias", "queue_name", "attempts", "started_at",
+                    "worker_id", "concurrency_key")
         )
         woken: set[tuple[str, str]] = set()
-        for job in jobs:
-            outcome = recovered_outcome(job, error, now)
-            changes = {
-                "state": outcome.state,
-                "finished_at": outcome.finished_at,
-                "attempts": json.loads(outcome.attempts),
-                "process_id": None,
-                "worker_id": None,
-            }
-            if outcome.scheduled_at is not None:
-                changes["scheduled_at"] = outcome.scheduled_at
-            changed = Job.objects.using(database).filter(pk=job["id"], state="claimed").update(**changes)
-            if changed:
+        # The one finish the worker uses too: outcomes, error columns and the throughput rollup.
+        for pid in sorted({job["process_id"] for job in jobs}):
+            held = [job for job in jobs if job["process_id"] == pid]
+            dialect.finish(pid, [recovered_outcome(job, error, now) for job in held])
+            for job in held:
                 failed.append(job["id"])
                 logger.warning("job %s failed: %s", job["id"], error)
-                if job["concurrency_key"]:
-                    freed = dialect_for(database).release_slot(job["concurrency_key"], now)
-                    if freed:
-                        woken.add(freed)
+            for key in sorted(job["concurrency_key"] for job in held if job["concurrency_key"]):
+                freed = dialect.release_slot(key, now)
+                if freed:
+                    woken.add(freed)
         for alias, queue in woken:
-            dialect_for(database).notify(alias, [queue])
+            dialect.notify(alias, [queue])
     return failed
 
 

@@ -224,14 +224,14 @@ class Worker(Runner):
         woken = set()
         with self.dialect.write_transaction():
             changed = self.dialect.finish(self.process_id, [o for o in plain if not (delete and o.state == "finished")])
-            changed += self.dialect.delete_claimed(self.process_id,
-                                                   [o.id for o in plain if delete and o.state == "finished"])
+            changed += self.dialect.delete_finished(self.process_id,
+                                                    [o for o in plain if delete and o.state == "finished"])
             # One at a time, in key order (no lock-order deadlocks between
             # workers), and only for rows this worker still held: a job that
             # recovery already failed gave its slot back then.
             for o in keyed:
                 if delete and o.state == "finished":
-                    held = self.dialect.delete_claimed(self.process_id, [o.id])
+                    held = self.dialect.delete_finished(self.process_id, [o])
                 else:
                     held = self.dialect.finish(self.process_id, [o])
                 changed += held

@@ -1,0 +1,87 @@
+"""The read models' statements that the ORM cannot say: loose index scans and capped counts in bulk.
+
+Each is portable (PostgreSQL, SQLite, MariaDB/MySQL 8) and names the job
+state as a literal, never a parameter: a partial index only serves a query
+whose WHERE clause implies its predicate, which a bound value never does.
+States come from ``STATES`` only, so formatting them into the text is safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connections
+
+STATES = ("ready", "scheduled", "blocked", "claimed", "finished", "failed", "discarded")
+
+#: Branches per UNION ALL statement (keeps parameter counts low on every vendor).
+CHUNK = 100
+
+
+def _state(state: str) -> str:
+    if state not in STATES:
+        raise ValueError(f"unknown job state {state!r}")
+    return state
+
+
+def distinct_values(database: str, backend_alias: str, states: Sequence[str], column: str) -> list[tuple[str, str]]:
+    """(state, value) for every distinct ``column`` value among the jobs of each state.
+
+    A loose index scan: starting from the smallest value, each step asks
+    for the next bigger one, one index probe each, so the cost is the
+    number of distinct values, not of rows. It needs an index on
+    (backend_alias, column) under each state (migrations 0002 and 0004).
+    """
+    if column not in ("queue_name", "error_class", "task_path"):
+        raise ValueError(f"no loose scan on {column!r}")
+    if not states:
+        return []
+    ctes, selects, params = [], [], []
+    for n, state in enumerate(states):
+        state = _state(state)
+        ctes.append(
+            f"d{n} (v) AS (SELECT MIN({column}) FROM djq_job WHERE state = '{state}' AND backend_alias = %s"
+            f" UNION ALL SELECT (SELECT MIN(j.{column}) FROM djq_job j"
+            f" WHERE j.state = '{state}' AND j.backend_alias = %s AND j.{column} > d{n}.v)"
+            f" FROM d{n} WHERE d{n}.v IS NOT NULL)"
+        )
+        selects.append(f"SELECT '{state}', v FROM d{n} WHERE v IS NOT NULL")
+        params += [backend_alias, backend_alias]
+    sql = "WITH RECURSIVE " + ", ".join(ctes) + " " + " UNION ALL ".join(selects)
+    with connections[database].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(row[0], row[1]) for row in cursor.fetchall()]
+
+
+def capped_counts(
+    database: str, backend_alias: str, groups: Iterable[tuple[str, str | None]], cap: int
+) -> dict[tuple[str, str | None], int]:
+    """Jobs per (state, queue) (``None``: every queue), each counted up to ``cap + 1`` only.
+
+    One statement per ``CHUNK`` groups, each branch ``count(*)`` over a
+    ``LIMIT cap + 1`` subquery on the state's index: at most ``cap + 1``
+    index entries per group, however many rows the group holds.
+    """
+    groups = list(groups)
+    out: dict[tuple[str, str | None], int] = {}
+    with connections[database].cursor() as cursor:
+        for start in range(0, len(groups), CHUNK):
+            branches: list[str] = []
+            params: list[Any] = []
+            chunk = groups[start:start + CHUNK]
+            for n, (state, queue) in enumerate(chunk):
+                where = f"state = '{_state(state)}' AND backend_alias = %s"
+                params.append(backend_alias)
+                if queue is not None:
+                    where += " AND queue_name = %s"
+                    params.append(queue)
+                branches.append(
+                    f"SELECT {n}, COUNT(*) FROM (SELECT 1 AS one FROM djq_job WHERE {where}"
+                    f" LIMIT {int(cap) + 1}) AS t{n}"
+                )
+            cursor.execute(" UNION ALL ".join(branches), params)
+            # SQL does not promise UNION ALL keeps its branches' order: each row says which it is.
+            for n, counted in cursor.fetchall():
+                out[chunk[n]] = counted
+    return out

@@ -1,0 +1,121 @@
+"""The overview: one backend's health at a glance, at the same cost for ten jobs and for ten million."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import F, Min, Sum
+from django.utils import timezone
+
+from ..config import get_config
+from ..db.sql.reads import STATES, capped_counts
+from ..models import Job, Pause, Process, Throughput
+from .pages import COUNT_CAP, Count
+
+#: Minutes of throughput history in an overview (and kept, at least, by retention of the rollup).
+THROUGHPUT_MINUTES = 60
+
+
+@dataclass(frozen=True, slots=True)
+class ThroughputPoint:
+    """Jobs that ended in one minute (``minute`` is its start, UTC): finished, and failed for good."""
+
+    minute: datetime
+    finished: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class BusyQueue:
+    """A queue's work over the overview's window (from the per-minute rollup)."""
+
+    name: str
+    finished: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """Totals, latency, processes, pauses and throughput of one backend.
+
+    - ``totals``: jobs per state (every ``JobState``), each capped.
+    - ``oldest_ready_age``: seconds the oldest ready job (any queue) has waited; ``None`` with none ready.
+    - ``processes`` / ``stale_processes``: registered processes by kind, with a fresh / an old heartbeat.
+    - ``paused_queues``: by name.
+    - ``busiest_queues``: up to five queues with the most jobs ended in the window, most first.
+    - ``throughput``: one point per minute, oldest first, the last one the current (partial) minute;
+      always ``THROUGHPUT_MINUTES`` points (zeros where nothing ended).
+    """
+
+    backend_alias: str
+    generated_at: datetime
+    totals: dict[str, Count]
+    oldest_ready_age: float | None
+    processes: dict[str, int]
+    stale_processes: dict[str, int]
+    paused_queues: tuple[str, ...]
+    busiest_queues: tuple[BusyQueue, ...]
+    throughput: tuple[ThroughputPoint, ...]
+
+    @property
+    def finished_last_minute(self) -> int:
+        """Jobs finished in the last complete minute."""
+        return self.throughput[-2].finished if len(self.throughput) > 1 else 0
+
+    @property
+    def failed_last_minute(self) -> int:
+        """Jobs failed in the last complete minute."""
+        return self.throughput[-2].failed if len(self.throughput) > 1 else 0
+
+
+def overview(backend_alias: str, *, count_cap: int = COUNT_CAP) -> Overview:
+    """The overview of ``backend_alias``: capped counts, one pass over the ready jobs, two reads of the rollup."""
+    cfg = get_config(backend_alias)
+    db = cfg.database_alias
+    now = timezone.now()
+    counts = capped_counts(db, backend_alias, [(state, None) for state in STATES], count_cap)
+    oldest = (Job.objects.using(db).filter(backend_alias=backend_alias, state="ready")
+              .aggregate(t=Min("scheduled_at"))["t"])
+    live: dict[str, int] = {}
+    stale: dict[str, int] = {}
+    for kind, seen in Process.objects.using(db).filter(backend_alias=backend_alias).values_list(
+            "kind", "last_heartbeat_at"):
+        bucket = live if (now - seen).total_seconds() <= cfg.process_alive_threshold else stale
+        bucket[kind] = bucket.get(kind, 0) + 1
+    paused = tuple(sorted(Pause.objects.using(db).filter(backend_alias=backend_alias)
+                          .values_list("queue_name", flat=True)))
+    minutes = minute_window(now)
+    window = Throughput.objects.using(db).filter(backend_alias=backend_alias, minute__gte=minutes[0])
+    per_minute = {
+        _utc(row["minute"]): row
+        for row in window.values("minute").annotate(finished_sum=Sum("finished"), failed_sum=Sum("failed"))
+        .order_by()
+    }
+    busiest = (window.values("queue_name").annotate(finished_sum=Sum("finished"), failed_sum=Sum("failed"))
+               .annotate(ended=F("finished_sum") + F("failed_sum")).order_by("-ended", "queue_name")[:5])
+    return Overview(
+        backend_alias=backend_alias,
+        generated_at=now,
+        totals={state: Count.of(counts[(state, None)], count_cap) for state in STATES},
+        oldest_ready_age=None if oldest is None else max(0.0, (now - oldest).total_seconds()),
+        processes=live,
+        stale_processes=stale,
+        paused_queues=paused,
+        busiest_queues=tuple(BusyQueue(r["queue_name"], r["finished_sum"], r["failed_sum"]) for r in busiest),
+        throughput=tuple(
+            ThroughputPoint(m, (per_minute.get(m) or {}).get("finished_sum") or 0,
+                            (per_minute.get(m) or {}).get("failed_sum") or 0)
+            for m in minutes
+        ),
+    )
+
+
+def minute_window(now: datetime, minutes: int = THROUGHPUT_MINUTES) -> list[datetime]:
+    """The starts of the last ``minutes`` minutes, oldest first, ending with the current one (UTC)."""
+    current = now.astimezone(UTC).replace(second=0, microsecond=0)
+    return [current - timedelta(minutes=n) for n in range(minutes - 1, -1, -1)]
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
