@@ -21,6 +21,17 @@ def _seconds(value: float | None) -> float | None:
     return None if value is None else round(float(value), 3)
 
 
+def _count(value: Any) -> int | str:
+    """A capped count: the number when exact, ``"10000+"`` beyond the cap."""
+    return value.__json__() if hasattr(value, "__json__") else int(value)
+
+
+def _cap(snap: Any) -> int | None:
+    for value in snap.totals.values():
+        return getattr(value, "cap", None)
+    return None
+
+
 def stats_document(snap: Any) -> dict[str, Any]:
     """The stable document for one snapshot (``djq.ops.stats.snapshot``)."""
     return {
@@ -28,13 +39,21 @@ def stats_document(snap: Any) -> dict[str, Any]:
         "backend": snap.backend_alias,
         "database": snap.database_alias,
         "generated_at": _time(snap.generated_at),
-        "totals": {state: int(n) for state, n in snap.totals.items()},
+        "count_cap": _cap(snap),
+        "totals": {state: _count(n) for state, n in snap.totals.items()},
+        "oldest_ready_age_seconds": _seconds(snap.overview.oldest_ready_age),
         "finished_last_minute": int(snap.finished_last_minute),
         "failed_last_minute": int(snap.failed_last_minute),
+        "throughput": [
+            {"minute": _time(p.minute), "finished": p.finished, "failed": p.failed}
+            for p in snap.overview.throughput
+        ],
+        "paused_queues": list(snap.overview.paused_queues),
         "queues": [
             {
-                "name": q.name, "ready": q.ready, "scheduled": q.scheduled, "claimed": q.claimed,
-                "blocked": q.blocked, "failed": q.failed, "paused": q.paused,
+                "name": q.name, "ready": _count(q.ready), "scheduled": _count(q.scheduled),
+                "claimed": _count(q.claimed), "blocked": _count(q.blocked), "failed": _count(q.failed),
+                "paused": q.paused,
                 "latency_seconds": _seconds(q.latency), "oldest_ready_at": _time(q.oldest_ready_at),
             }
             for q in snap.queues

@@ -1,8 +1,10 @@
 """Prometheus exposition of a backend's snapshot (needs prometheus-client: ``pip install "djq[prometheus]"``).
 
 Gauges describe the present (capped counts, pauses, processes); counters
-and summaries come from the per-minute rollup, so a scrape reads the
-snapshot and the rollup and never the jobs table as a whole.
+and summaries come from the per-minute rollup, counted from the start of
+the current counter period (``source.counter_start``: they restart at 0
+twice a day, which ``rate()`` treats as a counter reset). A scrape reads the
+cached snapshot and the rollup, never the jobs table as a whole.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ class SnapshotCollector:
             workers = source.live_workers_by_queue(snap)
             for q in snap.queues:
                 for state in QUEUE_STATES:
-                    jobs.add_metric([alias, q.name, state], getattr(q, state))
+                    jobs.add_metric([alias, q.name, state], int(getattr(q, state)))
                 paused.add_metric([alias, q.name], 1 if q.paused else 0)
                 latency.add_metric([alias, q.name], q.latency or 0.0)
                 live.add_metric([alias, q.name], workers.get(q.name, 0))
@@ -94,16 +96,19 @@ class SnapshotCollector:
             rows.add_metric([alias], len(snap.processes))
             databases[snap.database_alias] = len(snap.semaphores)
             per_queue: dict[str, list[float]] = {}
+            since = None
             for t in source.rollup_totals(alias):
-                finished.add_metric([alias, t.queue, t.task_path], t.finished)
-                failed.add_metric([alias, t.queue, t.task_path], t.failed)
-                acc = per_queue.setdefault(t.queue, [0, 0.0, 0.0])
-                acc[0] += t.finished + t.failed
+                since = t.since.timestamp()
+                finished.add_metric([alias, t.queue, t.task_path], t.finished, created=since)
+                failed.add_metric([alias, t.queue, t.task_path], t.failed, created=since)
+                acc = per_queue.setdefault(t.queue, [0, 0.0, 0, 0.0])
+                acc[0] += t.runs
                 acc[1] += t.run_seconds
-                acc[2] += t.pickup_seconds
-            for queue, (count, run_sum, pickup_sum) in sorted(per_queue.items()):
-                run.add_metric([alias, queue], count_value=count, sum_value=run_sum)
-                pickup.add_metric([alias, queue], count_value=count, sum_value=pickup_sum)
+                acc[2] += t.pickups
+                acc[3] += t.pickup_seconds
+            for queue, (runs, run_sum, pickups, pickup_sum) in sorted(per_queue.items()):
+                run.add_metric([alias, queue], count_value=runs, sum_value=run_sum)
+                pickup.add_metric([alias, queue], count_value=pickups, sum_value=pickup_sum)
         for db, n in sorted(databases.items()):
             semaphores.add_metric([db], n)
         yield from (jobs, paused, latency, live, runners, by_kind, recurring, semaphores, rows,

@@ -8,18 +8,20 @@ following them around.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from django.utils import timezone
 
 from djq.config import djq_aliases, get_config, queue_matches
 from djq.ops import jobs as ops_jobs
 from djq.ops import queues as ops_queues
 from djq.ops import recurring as ops_recurring
+from djq.ops import stats as ops_stats
 from djq.ops.documents import stats_document
-from djq.ops.stats import snapshot as ops_snapshot
+from djq.ops.pages import COUNT_CAP
 
 STATES = ("ready", "scheduled", "blocked", "claimed", "failed", "finished", "discarded")
-COUNT_CAP = 10_000
 
 
 def backends() -> list[str]:
@@ -31,7 +33,13 @@ def known_backend(alias: str) -> bool:
 
 
 def snapshot(backend_alias: str):
-    return ops_snapshot(backend_alias)
+    """The backend's snapshot, shared with every reader in the process for a second (``djq.ops.stats``)."""
+    return ops_stats.snapshot(backend_alias)
+
+
+def fresh_snapshot(backend_alias: str):
+    """A snapshot read now (after an action, so that the page shows its effect)."""
+    return ops_stats.snapshot(backend_alias, max_age=0)
 
 
 def document(backend_alias: str) -> dict[str, Any]:
@@ -51,28 +59,52 @@ class Minute:
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    """Cumulative counts and sums for one (queue, task) from the per-minute rollup."""
+    """Counts and sums for one (queue, task) from the per-minute rollup, since ``since``."""
 
     queue: str
     task_path: str
     finished: int
     failed: int
+    runs: int
     run_seconds: float
+    pickups: int
     pickup_seconds: float
+    since: datetime
 
 
 def throughput(backend_alias: str, snap=None) -> list[Minute]:
     """Finished and failed jobs per minute over the last hour, oldest first."""
     snap = snap or snapshot(backend_alias)
-    history = getattr(snap, "throughput", None)
-    if history is not None:
-        return [Minute(m.minute, m.finished, m.failed) for m in history]
-    return [Minute(snap.generated_at, snap.finished_last_minute, snap.failed_last_minute)]
+    return [Minute(p.minute, p.finished, p.failed) for p in snap.overview.throughput]
+
+
+#: Counters restart at the start of each period (UTC), so that the rollup always holds the whole period.
+COUNTER_PERIOD = timedelta(hours=12)
+
+
+def counter_start(now: datetime) -> datetime:
+    """The start of the current counter period: the same instant in every process that asks."""
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    return epoch + ((now - epoch) // COUNTER_PERIOD) * COUNTER_PERIOD
 
 
 def rollup_totals(backend_alias: str) -> list[Totals]:
-    """Per queue and task: finished, failed, run time and pickup latency sums (empty without a rollup)."""
-    return []
+    """Per queue and task: finished, failed, run time and pickup latency since the counter period began.
+
+    Prometheus counters must only go up: they count from ``counter_start``
+    (a fixed boundary that every web process agrees on), and restart at 0,
+    with a new ``_created`` time, when the next period begins; ``rate()`` and
+    ``increase()`` take that as an ordinary counter reset. The rollup keeps
+    more than one period, so no minute of the current period is missing.
+    """
+    now = timezone.now()
+    since = counter_start(now)
+    minutes = int((now - since).total_seconds() // 60) + 1
+    return [
+        Totals(queue=r.queue_name, task_path=r.task_path, finished=r.finished, failed=r.failed, runs=r.runs,
+               run_seconds=r.run_seconds, pickups=r.pickups, pickup_seconds=r.pickup_seconds, since=since)
+        for r in ops_stats.throughput_rows(backend_alias, minutes=minutes)
+    ]
 
 
 # -- processes ------------------------------------------------------------------------
@@ -80,12 +112,12 @@ def rollup_totals(backend_alias: str) -> list[Totals]:
 
 def live_workers_by_queue(snap) -> dict[str, int]:
     """How many live worker processes serve each queue of the snapshot."""
-    counts = {}
     workers = [p for p in snap.processes if p.kind == "worker" and p.alive]
-    for q in snap.queues:
-        counts[q.name] = sum(1 for p in workers
-                             if any(queue_matches(sel, q.name) for sel in (p.metadata or {}).get("queues", ["*"])))
-    return counts
+    return {
+        q.name: sum(1 for p in workers
+                    if any(queue_matches(sel, q.name) for sel in (p.metadata or {}).get("queues", ["*"])))
+        for q in snap.queues
+    }
 
 
 # -- jobs ------------------------------------------------------------------------------
@@ -108,33 +140,32 @@ class JobQuery:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    rows: list
-    count: int
-    capped: bool  # the count stopped at COUNT_CAP
-    next_cursor: str | None
-    prev_cursor: str | None
-
-
 def job_page(backend_alias: str, query: JobQuery, *, after: str | None = None, before: str | None = None,
-             limit: int = 50) -> Page:
-    rows = ops_jobs.list_jobs(query.ops_filter(backend_alias), limit=limit + 1,
-                              before_id=int(after) if after else None)
-    if query.text:
-        needle = query.text.lower()
-        rows = [r for r in rows if needle in (r.last_error or "").lower() or needle in r.task_path.lower()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    count = len(ops_jobs.list_jobs(query.ops_filter(backend_alias), limit=COUNT_CAP + 1))
-    return Page(rows=rows, count=min(count, COUNT_CAP), capped=count > COUNT_CAP,
-                next_cursor=str(rows[-1].id) if more and rows else None, prev_cursor=None)
+             limit: int = 50):
+    """One page of jobs (``djq.ops.pages.Page``: rows, capped ``count``, ``next_cursor``, ``previous_cursor``)."""
+    return ops_jobs.job_page(
+        backend_alias, query.state, queue=query.queue or None, task_path=query.task_path or None,
+        exception_class=query.exception_class or None, text=query.text or None, after=after, before=before,
+        limit=limit, count_cap=COUNT_CAP,
+    )
 
 
-def match_count(backend_alias: str, query: JobQuery) -> tuple[int, bool]:
-    """How many jobs match (exact up to COUNT_CAP) and whether the count stopped there."""
-    page = job_page(backend_alias, query, limit=1)
-    return page.count, page.capped
+def match_count(backend_alias: str, query: JobQuery):
+    """How many jobs match: a ``Count``, exact up to ``COUNT_CAP``."""
+    return job_page(backend_alias, query, limit=1).count
+
+
+def matching_ids(backend_alias: str, query: JobQuery, *, limit: int = COUNT_CAP) -> tuple[int, ...]:
+    """The ids of the jobs matching ``query`` (at most ``limit``), page by page in the listing's order."""
+    ids: list[int] = []
+    after = None
+    while len(ids) < limit:
+        page = job_page(backend_alias, query, after=after, limit=min(1000, limit - len(ids)))
+        ids += [r.id for r in page.rows]
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    return tuple(ids)
 
 
 def job(backend_alias: str, job_id: int):
@@ -144,12 +175,19 @@ def job(backend_alias: str, job_id: int):
 # -- verbs -----------------------------------------------------------------------------
 
 
+def _targets(backend_alias: str, query: JobQuery, ids: tuple[int, ...]) -> ops_jobs.JobFilter:
+    """The bulk verbs' filter: the ids given, else the query (a text match goes through the listing's ids)."""
+    if not ids and query.text:
+        ids = matching_ids(backend_alias, query) or (0,)
+    return query.ops_filter(backend_alias, ids)
+
+
 def retry(backend_alias: str, query: JobQuery, ids: tuple[int, ...] = ()):
-    return ops_jobs.retry(query.ops_filter(backend_alias, ids))
+    return ops_jobs.retry(_targets(backend_alias, query, ids))
 
 
 def discard(backend_alias: str, query: JobQuery, ids: tuple[int, ...] = ()):
-    return ops_jobs.discard(query.ops_filter(backend_alias, ids))
+    return ops_jobs.discard(_targets(backend_alias, query, ids))
 
 
 def enqueue_again(backend_alias: str, job_id: int) -> int:
@@ -158,7 +196,7 @@ def enqueue_again(backend_alias: str, job_id: int) -> int:
 
 def enqueue_again_matching(backend_alias: str, query: JobQuery, ids: tuple[int, ...] = ()) -> list[int]:
     """A fresh copy of each selected (or, without ids, each matching) job; returns the new ids."""
-    targets = list(ids) or [r.id for r in ops_jobs.list_jobs(query.ops_filter(backend_alias), limit=COUNT_CAP)]
+    targets = list(ids) or list(matching_ids(backend_alias, query))
     return [ops_jobs.enqueue_again(backend_alias, job_id) for job_id in targets]
 
 

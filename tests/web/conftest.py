@@ -48,8 +48,8 @@ class Server:
 
 def start_server(**env: str) -> Server:
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.web.settings", "DJQ_TEST_LOG": "WARNING",
-                   "PYTHONDONTWRITEBYTECODE": "1", **env}
-    log = tempfile.NamedTemporaryFile("w+", prefix="djq-web-server-", suffix=".log", delete=False)
+                   "PYTHONDONTWRITEBYTECODE": "1", "DJQ_TEST_SNAPSHOT_MAX_AGE": "0", **env}
+    log = tempfile.NamedTemporaryFile("w+", prefix="djq-web-server-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen([str(PYTHON), "-m", "tests.web.server"], cwd=ROOT, env=environment,
                             stdout=subprocess.PIPE, stderr=log, text=True)
     line = proc.stdout.readline()

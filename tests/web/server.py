@@ -2,7 +2,8 @@
 
 Run as ``python -m tests.web.server`` with ``DJANGO_SETTINGS_MODULE=tests.web.settings``; prints
 ``listening on http://127.0.0.1:PORT`` once it accepts connections. ``DJQ_TEST_HIDE_PROMETHEUS=1``
-makes ``prometheus_client`` unimportable (the "extra not installed" case).
+makes ``prometheus_client`` unimportable (the "extra not installed" case);
+``DJQ_TEST_SNAPSHOT_MAX_AGE`` sets how long snapshots are shared.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ def main() -> None:
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
     from django.core.wsgi import get_wsgi_application
 
+    if "DJQ_TEST_SNAPSHOT_MAX_AGE" in os.environ:  # the tests read what they just wrote
+        from djq.ops import stats
+
+        stats.SNAPSHOT_MAX_AGE = float(os.environ["DJQ_TEST_SNAPSHOT_MAX_AGE"])
     call_command("migrate", database="default", verbosity=0, interactive=False)
     for name, (superuser, perms) in USERS.items():
         user, _ = User.objects.get_or_create(username=name, defaults={"is_staff": True, "is_superuser": superuser})

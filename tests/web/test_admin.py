@@ -31,7 +31,8 @@ def post_from_page(browser, path: str, data: dict) -> int:
         """const [path, data, done] = arguments;
         const token = (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
         const body = new URLSearchParams(data);
-        fetch(path, {method: "POST", headers: {"X-CSRFToken": token}, body, redirect: "manual", credentials: "same-origin"})
+        fetch(path, {method: "POST", headers: {"X-CSRFToken": token}, body, redirect: "manual",
+                     credentials: "same-origin"})
           .then(r => done(r.status)).catch(e => done(String(e)));""", path, data)
 
 
@@ -41,7 +42,7 @@ def test_the_admin_index_links_the_dashboard_without_reordering_apps(alias, brow
     captions = [c.text for c in browser.all("#content-main .module caption")]
     assert captions == sorted(captions, key=str.lower), captions
     assert any("djq" in c.lower() for c in captions)
-    browser.click(f"a[href='/admin/djq/job/']")
+    browser.click("a[href='/admin/djq/job/']")
     assert browser.path == "/admin/djq/job/default/"
     assert "Throughput, last hour" in browser.text()
 

@@ -173,23 +173,21 @@ class Dashboard:
 
     def overview(self, request: HttpRequest, backend: str) -> HttpResponse:
         self._check(request, backend)
-        snap = source.snapshot(backend)
-        oldest = max((q.latency for q in snap.queues if q.latency is not None), default=None)
-        kinds: dict[str, dict[str, int]] = {}
-        for p in snap.processes:
-            kinds.setdefault(p.kind, {"alive": 0, "stale": 0})["alive" if p.alive else "stale"] += 1
+        snap = source.fresh_snapshot(backend)
+        ov = snap.overview
+        kinds = [(k, {"alive": ov.processes.get(k, 0), "stale": ov.stale_processes.get(k, 0)})
+                 for k in sorted({*ov.processes, *ov.stale_processes})]
         totals = [(s, STATE_TITLES[s], snap.totals.get(s, 0), self.url("djq_jobs", backend, s))
                   for s in ("ready", "scheduled", "blocked", "claimed", "failed") if s in snap.totals]
         return self.render(
             request, "overview.html", backend, "overview", f"djq · {backend}",
-            snap=snap, totals=totals, oldest_ready=oldest, kinds=sorted(kinds.items()),
-            paused=[q.name for q in snap.queues if q.paused], chart=self.chart(source.throughput(backend, snap)),
-            capped=getattr(snap, "capped", False), cap=source.COUNT_CAP,
+            snap=snap, totals=totals, oldest_ready=ov.oldest_ready_age, kinds=kinds,
+            paused=list(ov.paused_queues), chart=self.chart(source.throughput(backend, snap)),
         )
 
     def queues(self, request: HttpRequest, backend: str) -> HttpResponse:
         self._check(request, backend)
-        snap = source.snapshot(backend)
+        snap = source.fresh_snapshot(backend)
         workers = source.live_workers_by_queue(snap)
         rows = [(q, workers.get(q.name, 0)) for q in snap.queues]
         return self.render(request, "queues.html", backend, "queues", f"Queues · {backend}", rows=rows,
@@ -212,11 +210,15 @@ class Dashboard:
         if state not in source.STATES:
             raise Http404(f"no job state {state!r}")
         query = self._query(request, state)
-        page = source.job_page(backend, query, after=request.GET.get("after") or None,
-                               before=request.GET.get("before") or None, limit=PAGE_SIZE)
+        try:
+            page = source.job_page(backend, query, after=request.GET.get("after") or None,
+                                   before=request.GET.get("before") or None, limit=PAGE_SIZE)
+        except DjqError:  # a cursor from another listing (or edited by hand): start again
+            return HttpResponseRedirect(f"{self.url('djq_jobs', backend, state)}?"
+                                        f"{urlencode(self._filter_params(query))}")
         params = self._filter_params(query)
         base = self.url("djq_jobs", backend, state)
-        newer = f"{base}?{urlencode({**params, 'before': page.prev_cursor})}" if page.prev_cursor else None
+        newer = f"{base}?{urlencode({**params, 'before': page.previous_cursor})}" if page.previous_cursor else None
         older = f"{base}?{urlencode({**params, 'after': page.next_cursor})}" if page.next_cursor else None
         actions = [(key, label) for key, (label, states) in JOB_ACTIONS.items() if state in states]
         return self.render(
@@ -242,7 +244,8 @@ class Dashboard:
             return self._done(request, "Select some jobs first, or act on everything matching the filter.", back,
                               level=messages.WARNING)
         if scope == "matching":
-            count, capped = source.match_count(backend, query)
+            counted = source.match_count(backend, query)
+            count, capped = int(counted), counted.capped
             ids = ()
         else:
             count, capped = len(ids), False
@@ -330,7 +333,8 @@ class Dashboard:
                 return self._done(request, change.message[:1].upper() + change.message[1:] + ".", back)
             if verb == "clear":
                 if request.POST.get("confirmed") != "yes":
-                    count, capped = source.match_count(backend, source.JobQuery(state="ready", queue=name))
+                    counted = source.match_count(backend, source.JobQuery(state="ready", queue=name))
+                    count, capped = int(counted), counted.capped
                     return self.render(request, "confirm.html", backend, "queues", f"Clear queue {name}?",
                                        message=f"Discard {'more than ' if capped else ''}{count:,} ready "
                                                f"job{'s' if count != 1 else ''} of queue {name}?",
@@ -382,12 +386,12 @@ class Dashboard:
 
     def processes(self, request: HttpRequest, backend: str) -> HttpResponse:
         self._check(request, backend)
-        snap = source.snapshot(backend)
+        snap = source.fresh_snapshot(backend)
         return self.render(request, "processes.html", backend, "processes", f"Processes · {backend}",
                            processes=snap.processes)
 
     def semaphores(self, request: HttpRequest, backend: str) -> HttpResponse:
         self._check(request, backend)
-        snap = source.snapshot(backend)
+        snap = source.fresh_snapshot(backend)
         return self.render(request, "semaphores.html", backend, "semaphores", f"Semaphores · {backend}",
                            semaphores=snap.semaphores)
