@@ -131,6 +131,8 @@ def print_json(document: Any) -> None:
 def _plain(value: Any) -> str:
     if value is None:
         return ""
+    if hasattr(value, "__json__"):  # a capped Count: 10000+
+        return str(value.__json__())
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, bool):

@@ -29,6 +29,8 @@ PARTIAL = [
     "CREATE INDEX djq_job_failed_by_error ON djq_job (backend_alias, error_class, finished_at, id)"
     " WHERE state = 'failed'",
     "CREATE INDEX djq_job_discarded ON djq_job (backend_alias, finished_at, id) WHERE state = 'discarded'",
+    # Each queue's latency (its oldest ready job) is the first entry of its range.
+    "CREATE INDEX djq_job_ready_age ON djq_job (backend_alias, queue_name, scheduled_at) WHERE state = 'ready'",
     # Scheduled pages (next due first) and per-queue counts.
     "CREATE INDEX djq_job_due_by_queue ON djq_job (backend_alias, queue_name, scheduled_at, id)"
     " WHERE state = 'scheduled'",

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import F, Min, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from ..config import get_config
-from ..db.sql.reads import STATES, capped_counts
-from ..models import Job, Pause, Process, Throughput
+from ..db.rows import as_aware
+from ..db.sql.reads import STATES, capped_counts, distinct_values, oldest_ready
+from ..models import Pause, Process, Throughput
 from .pages import COUNT_CAP, Count
+
+PROCESS_KINDS = ("supervisor", "worker", "dispatcher", "scheduler")
 
 #: Minutes of throughput history in an overview (and kept, at least, by retention of the rollup).
 THROUGHPUT_MINUTES = 60
@@ -60,13 +63,29 @@ class Overview:
 
     @property
     def finished_last_minute(self) -> int:
-        """Jobs finished in the last complete minute."""
-        return self.throughput[-2].finished if len(self.throughput) > 1 else 0
+        """Jobs finished in the last 60 seconds (estimated from the per-minute rollup, see ``_last_minute``)."""
+        return self._last_minute("finished")
 
     @property
     def failed_last_minute(self) -> int:
-        """Jobs failed in the last complete minute."""
-        return self.throughput[-2].failed if len(self.throughput) > 1 else 0
+        """Jobs failed in the last 60 seconds (estimated from the per-minute rollup)."""
+        return self._last_minute("failed")
+
+    def _last_minute(self, what: str) -> int:
+        # A sliding window over two fixed minutes: all of the current one,
+        # plus the share of the previous one that is still within 60 seconds.
+        if len(self.throughput) < 2:
+            return getattr(self.throughput[-1], what) if self.throughput else 0
+        elapsed = (self.generated_at - self.throughput[-1].minute).total_seconds() / 60
+        earlier = getattr(self.throughput[-2], what) * max(0.0, 1.0 - elapsed)
+        return getattr(self.throughput[-1], what) + round(earlier)
+
+    @property
+    def process_counts(self) -> dict[str, dict[str, int]]:
+        """``{kind: {"live": n, "stale": n}}``, supervisors, workers, dispatchers, schedulers first."""
+        kinds = sorted(set(self.processes) | set(self.stale_processes),
+                       key=lambda k: (PROCESS_KINDS.index(k) if k in PROCESS_KINDS else len(PROCESS_KINDS), k))
+        return {k: {"live": self.processes.get(k, 0), "stale": self.stale_processes.get(k, 0)} for k in kinds}
 
 
 def overview(backend_alias: str, *, count_cap: int = COUNT_CAP) -> Overview:
@@ -75,8 +94,8 @@ def overview(backend_alias: str, *, count_cap: int = COUNT_CAP) -> Overview:
     db = cfg.database_alias
     now = timezone.now()
     counts = capped_counts(db, backend_alias, [(state, None) for state in STATES], count_cap)
-    oldest = (Job.objects.using(db).filter(backend_alias=backend_alias, state="ready")
-              .aggregate(t=Min("scheduled_at"))["t"])
+    ready_queues = [q for _state, q in distinct_values(db, backend_alias, ["ready"], "queue_name")]
+    oldest = min((as_aware(t) for t in oldest_ready(db, backend_alias, ready_queues).values()), default=None)
     live: dict[str, int] = {}
     stale: dict[str, int] = {}
     for kind, seen in Process.objects.using(db).filter(backend_alias=backend_alias).values_list(

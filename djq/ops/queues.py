@@ -9,8 +9,9 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from ..db.aliases import database_for
+from ..db.rows import as_aware
 from ..db.sql import dialect_for
-from ..db.sql.reads import capped_counts, distinct_values
+from ..db.sql.reads import capped_counts, distinct_values, oldest_ready
 from ..exceptions import QueueNotFound
 from ..models import Job, Pause
 from .pages import COUNT_CAP, Count
@@ -49,7 +50,8 @@ def list_queues(backend_alias: str, names: list[str] | None = None, *, count_cap
     else:
         groups = distinct_values(db, backend_alias, ACTIVE, "queue_name")
     counts = capped_counts(db, backend_alias, groups, count_cap)
-    oldest = oldest_ready(backend_alias)
+    oldest = {q: as_aware(t) for q, t in
+              oldest_ready(db, backend_alias, sorted({q for s, q in groups if s == "ready"})).items()}
     paused = set(Pause.objects.using(db).filter(backend_alias=backend_alias).values_list("queue_name", flat=True))
     found = {queue for _state, queue in groups} | paused
     if names:
@@ -65,15 +67,6 @@ def list_queues(backend_alias: str, names: list[str] | None = None, *, count_cap
         )
         for name in sorted(found)
     ]
-
-
-def oldest_ready(backend_alias: str) -> dict[str, datetime]:
-    """When the oldest ready job of each queue became due: one pass over the ready jobs' index."""
-    db = database_for(backend_alias)
-    return dict(
-        Job.objects.using(db).filter(backend_alias=backend_alias, state="ready")
-        .values("queue_name").annotate(t=models.Min("scheduled_at")).order_by().values_list("queue_name", "t")
-    )
 
 
 def get_queue(backend_alias: str, name: str) -> QueueRow:

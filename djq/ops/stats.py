@@ -63,6 +63,23 @@ class Snapshot:
     #: Per queue and task over the last ``THROUGHPUT_MINUTES`` minutes.
     throughput: tuple[ThroughputRow, ...]
 
+    @property
+    def recurring_summary(self) -> RecurringSummary:
+        upcoming = sorted((t for t in self.recurring if not t.paused and t.next_run_at), key=lambda t: t.next_run_at)
+        return RecurringSummary(total=len(self.recurring), paused=sum(t.paused for t in self.recurring),
+                                next_key=upcoming[0].key if upcoming else None,
+                                next_run_at=upcoming[0].next_run_at if upcoming else None)
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringSummary:
+    """How many recurring tasks, how many paused, and which fires next."""
+
+    total: int
+    paused: int
+    next_key: str | None
+    next_run_at: datetime | None
+
 
 def throughput_rows(backend_alias: str, *, minutes: int | None = None) -> tuple[ThroughputRow, ...]:
     """Sums of the per-minute rollup per queue and task, over the last ``minutes`` (default: the overview's)."""

@@ -24,7 +24,7 @@ def stats(ctx: typer.Context) -> None:
     from djq.ops.documents import stats_document
     from djq.ops.stats import snapshot
 
-    print_json(stats_document(snapshot(st.backend)))
+    print_json(stats_document(snapshot(st.backend, max_age=0)))
 
 
 def register(app: typer.Typer) -> None:

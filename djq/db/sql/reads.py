@@ -85,3 +85,25 @@ def capped_counts(
             for n, counted in cursor.fetchall():
                 out[chunk[n]] = counted
     return out
+
+
+def oldest_ready(database: str, backend_alias: str, queues: Sequence[str]) -> dict[str, Any]:
+    """When the oldest ready job of each queue became due: one index probe per queue.
+
+    Raw values as the driver returns them (``djq.db.rows.as_aware`` reads them).
+    """
+    out: dict[str, Any] = {}
+    queues = list(queues)
+    with connections[database].cursor() as cursor:
+        for start in range(0, len(queues), CHUNK):
+            chunk = queues[start:start + CHUNK]
+            branches, params = [], []
+            for n, queue in enumerate(chunk):
+                branches.append(f"SELECT {n}, MIN(scheduled_at) FROM djq_job"
+                                " WHERE state = 'ready' AND backend_alias = %s AND queue_name = %s")
+                params += [backend_alias, queue]
+            cursor.execute(" UNION ALL ".join(branches), params)
+            for n, value in cursor.fetchall():
+                if value is not None:
+                    out[chunk[n]] = value
+    return out
