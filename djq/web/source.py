@@ -78,8 +78,9 @@ def throughput(backend_alias: str, snap=None) -> list[Minute]:
     return [Minute(p.minute, p.finished, p.failed) for p in snap.overview.throughput]
 
 
-#: Counters restart at the start of each period (UTC), so that the rollup always holds the whole period.
-COUNTER_PERIOD = timedelta(hours=12)
+#: Counters restart at the start of each period (UTC). One hour keeps a scrape's sum over the rollup as
+#: small as the overview's (at most 60 minutes of rows), and the rollup always holds the whole period.
+COUNTER_PERIOD = timedelta(hours=1)
 
 
 def counter_start(now: datetime) -> datetime:

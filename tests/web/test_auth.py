@@ -46,6 +46,6 @@ def test_counters_restart_at_a_boundary_every_process_agrees_on():
     from djq.web.source import COUNTER_PERIOD, counter_start
 
     now = datetime(2026, 12, 1, 23, 59, 30, tzinfo=UTC)
-    assert counter_start(now) == datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert counter_start(now) == datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
     assert counter_start(now + timedelta(minutes=1)) == datetime(2026, 12, 2, 0, 0, tzinfo=UTC)
     assert counter_start(now) <= now < counter_start(now) + COUNTER_PERIOD

@@ -66,7 +66,7 @@ def test_metrics_families_labels_and_values(alias, server):
     assert value(fam, "djq_jobs_finished", "djq_jobs_finished_total", backend=alias, queue="email",
                  task="tests.tasks.fail") == 0
     created = value(fam, "djq_jobs_finished_created", backend=alias, queue="default", task="tests.tasks.add")
-    assert created % (12 * 3600) == 0
+    assert created % 3600 == 0
     assert value(fam, "djq_job_run_seconds", "djq_job_run_seconds_count", backend=alias, queue="email") == 2
     assert value(fam, "djq_job_run_seconds", "djq_job_run_seconds_sum", backend=alias, queue="email") >= 0
     assert value(fam, "djq_job_pickup_latency_seconds", "djq_job_pickup_latency_seconds_count", backend=alias,
