@@ -36,9 +36,10 @@ def post_from_page(browser, path: str, data: dict) -> int:
           .then(r => done(r.status)).catch(e => done(String(e)));""", path, data)
 
 
-def test_the_admin_index_links_the_dashboard_without_reordering_apps(alias, browser):
+def test_the_admin_index_links_the_dashboard_without_reordering_apps(alias, browser, request):
     browser.login("admin")
     browser.open("/admin/")
+    browser.screenshot(f"admin-index-{request.node.callspec.id}")
     captions = [c.text for c in browser.all("#content-main .module caption")]
     assert captions == sorted(captions, key=str.lower), captions
     assert any("djq" in c.lower() for c in captions)
@@ -133,7 +134,7 @@ def test_queues_pause_resume_and_clear(alias, browser):
     assert set(states(alias, seeded.failed_email).values()) == {"failed"}  # clear takes ready jobs only
 
 
-def test_job_lists_filter_and_page(alias, browser):
+def test_job_lists_filter_and_page(alias, browser, request):
     from tests import tasks
     from tests.cli.conftest import enqueue, work
 
@@ -153,6 +154,7 @@ def test_job_lists_filter_and_page(alias, browser):
     assert third == sorted(many, reverse=True)[100:] and not browser.all("#djq-older")
     browser.open(f"{base(alias)}/jobs/failed/")
     assert browser.text("#djq-count").startswith("3 failed jobs")
+    browser.screenshot(f"jobs-failed-{request.node.callspec.id}")
     for field, text, expected in (("queue", "email", 2), ("exception", "ValueError", 3),
                                   ("task", "tests.tasks.fail", 3), ("q", "timeout", 1), ("q", "no-such", 0)):
         browser.open(f"{base(alias)}/jobs/failed/")
