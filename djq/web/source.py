@@ -230,7 +230,7 @@ def run_recurring(backend_alias: str, key: str) -> int:
 
 
 def unschedule_recurring(backend_alias: str, key: str) -> int:
-    return ops_recurring.unschedule(key, backend_alias=backend_alias)
+    return ops_recurring.unschedule(backend_alias=backend_alias, key=key)
 
 
 def database_for(backend_alias: str) -> str:

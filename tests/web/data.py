@@ -35,7 +35,12 @@ def seed(alias: str) -> Seeded:
 
     from djq.config import RecurringTaskConfig
     from djq.ops import queues
-    from djq.ops.recurring import schedule, sync_static
+    from djq.ops.recurring import schedule
+
+    try:
+        from djq.engine.recurring import sync_static
+    except ImportError:  # before the engine layer
+        from djq.ops.recurring import sync_static
     from tests import operator_tasks, tasks
     from tests.cli.conftest import enqueue, register_process, work
 
@@ -57,5 +62,5 @@ def seed(alias: str) -> Seeded:
                                                    schedule="0 3 * * *", args=(1, 2),
                                                    description="the nightly report")])
     with dynamic_tasks(alias):
-        schedule("hourly-sync", "tests.tasks.add", "@hourly", args=[2, 3], backend_alias=alias)
+        schedule(backend_alias=alias, key="hourly-sync", task_path="tests.tasks.add", schedule="@hourly", args=[2, 3])
     return s
