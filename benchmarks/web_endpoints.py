@@ -46,7 +46,7 @@ def configure(url: str) -> None:
     settings.configure(**{
         **base,
         "INSTALLED_APPS": ["django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes",
-                           "django.contrib.sessions", "django.contrib.messages", "djq"],
+                           "django.contrib.sessions", "django.contrib.messages", "django.contrib.staticfiles", "djq"],
         "MIDDLEWARE": ["django.contrib.sessions.middleware.SessionMiddleware",
                        "django.middleware.csrf.CsrfViewMiddleware",
                        "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -62,6 +62,7 @@ def configure(url: str) -> None:
 
 
 def serve():
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
     from django.core.wsgi import get_wsgi_application
 
@@ -70,7 +71,7 @@ def serve():
             pass
 
     server = ThreadedWSGIServer(("127.0.0.1", 0), Quiet, allow_reuse_address=False)
-    server.set_app(get_wsgi_application())
+    server.set_app(StaticFilesHandler(get_wsgi_application()))  # the admin's CSS, for a person looking
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
