@@ -236,6 +236,7 @@ def main() -> int:
     parser.add_argument("--db", default=os.environ.get("BENCH_ADMIN_DB", "postgresql://postgres@127.0.0.1:5432/postgres"),
                         help="a database URL on the server to use (the benchmark creates and drops its own database)")
     parser.add_argument("--keep", action="store_true", help="keep the filled database (its name is printed)")
+    parser.add_argument("--server-only", action="store_true", help="skip the command-line timings")
     parser.add_argument("--reuse", metavar="NAME", help="time the reads on a database kept by an earlier --keep")
     options = parser.parse_args()
     name = options.reuse or f"djq_readpaths_{os.getpid()}"
@@ -252,14 +253,14 @@ def main() -> int:
             print(f"filled {name} in {fill(url):.0f} s", flush=True)
         PLANS.mkdir(exist_ok=True)
         RESULTS.mkdir(exist_ok=True)
-        version = cli_ms(url, ["--version"])
+        version = 0.0 if options.server_only else cli_ms(url, ["--version"])
         results, failures = {}, []
         for read, (call, args) in reads().items():
             server, statements, plans = server_time(call)
             (PLANS / f"{read}.txt").write_text(f"-- {read}: {len(statements)} statements\n\n"
                                                 + "\n\n-- next statement\n\n".join(plans) + "\n")
             seq = [p for p in plans if "Seq Scan on djq_job" in p]
-            command = cli_ms(url, args)
+            command = 0.0 if options.server_only else cli_ms(url, args)
             results[read] = {"server_ms": round(server, 2), "statements": len(statements),
                              "in_process_ms": round(wall_ms(call), 2), "cli_ms": round(command, 1),
                              "cli": "djq " + " ".join(args), "seq_scan_on_djq_job": bool(seq)}

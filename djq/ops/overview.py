@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from ..config import get_config
@@ -105,14 +105,16 @@ def overview(backend_alias: str, *, count_cap: int = COUNT_CAP) -> Overview:
     paused = tuple(sorted(Pause.objects.using(db).filter(backend_alias=backend_alias)
                           .values_list("queue_name", flat=True)))
     minutes = minute_window(now)
-    window = Throughput.objects.using(db).filter(backend_alias=backend_alias, minute__gte=minutes[0])
-    per_minute = {
-        _utc(row["minute"]): row
-        for row in window.values("minute").annotate(finished_sum=Sum("finished"), failed_sum=Sum("failed"))
-        .order_by()
-    }
-    busiest = (window.values("queue_name").annotate(finished_sum=Sum("finished"), failed_sum=Sum("failed"))
-               .annotate(ended=F("finished_sum") + F("failed_sum")).order_by("-ended", "queue_name")[:5])
+    # One pass over the window's rollup rows, per minute and queue; both views are sums of it.
+    per_minute: dict[datetime, list[int]] = {}
+    per_queue: dict[str, list[int]] = {}
+    for row in (Throughput.objects.using(db).filter(backend_alias=backend_alias, minute__gte=minutes[0])
+                .values("minute", "queue_name").annotate(f=Sum("finished"), x=Sum("failed")).order_by()):
+        for key, sums in ((_utc(row["minute"]), per_minute), (row["queue_name"], per_queue)):
+            ended = sums.setdefault(key, [0, 0])
+            ended[0] += row["f"] or 0
+            ended[1] += row["x"] or 0
+    busiest = sorted(per_queue.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), kv[0]))[:5]
     return Overview(
         backend_alias=backend_alias,
         generated_at=now,
@@ -121,12 +123,8 @@ def overview(backend_alias: str, *, count_cap: int = COUNT_CAP) -> Overview:
         processes=live,
         stale_processes=stale,
         paused_queues=paused,
-        busiest_queues=tuple(BusyQueue(r["queue_name"], r["finished_sum"], r["failed_sum"]) for r in busiest),
-        throughput=tuple(
-            ThroughputPoint(m, (per_minute.get(m) or {}).get("finished_sum") or 0,
-                            (per_minute.get(m) or {}).get("failed_sum") or 0)
-            for m in minutes
-        ),
+        busiest_queues=tuple(BusyQueue(name, finished, failed) for name, (finished, failed) in busiest),
+        throughput=tuple(ThroughputPoint(m, *per_minute.get(m, (0, 0))) for m in minutes),
     )
 
 

@@ -14,7 +14,7 @@ from ..db.sql import dialect_for
 from ..db.sql.reads import capped_counts, distinct_values, oldest_ready
 from ..exceptions import QueueNotFound
 from ..models import Job, Pause
-from .pages import COUNT_CAP, Count
+from .pages import Count
 from .results import BulkResult, Change
 
 ACTIVE = ("ready", "scheduled", "claimed", "blocked", "failed")
@@ -36,13 +36,19 @@ class QueueRow:
     oldest_ready_at: datetime | None
 
 
-def list_queues(backend_alias: str, names: list[str] | None = None, *, count_cap: int = COUNT_CAP) -> list[QueueRow]:
+#: A queue row's counts stop here ("1,000+"): a table of queues costs up to five counts per queue.
+QUEUE_COUNT_CAP = 1_000
+
+
+def list_queues(backend_alias: str, names: list[str] | None = None, *,
+                count_cap: int = QUEUE_COUNT_CAP) -> list[QueueRow]:
     """Every queue with waiting, running or failed jobs, or a pause (or the ones in ``names``), by name.
 
     Each count stops at ``count_cap`` (``Count.capped``), so the cost is
     bounded by the number of queues and the cap, never by the table: the
     queue names come from a loose index scan of each state's index, each
-    count from a ``LIMIT count_cap + 1`` subquery on the same index.
+    count from a ``LIMIT count_cap + 1`` subquery on the same index, the
+    latency from the first entry of the queue's ``djq_job_ready_age`` range.
     """
     db = database_for(backend_alias)
     if names:

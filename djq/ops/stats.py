@@ -117,7 +117,7 @@ def build_snapshot(backend_alias: str, *, count_cap: int = COUNT_CAP) -> Snapsho
         backend_alias=backend_alias, database_alias=get_config(backend_alias).database_alias,
         generated_at=ov.generated_at, totals=ov.totals, finished_last_minute=ov.finished_last_minute,
         failed_last_minute=ov.failed_last_minute, overview=ov,
-        queues=tuple(list_queues(backend_alias, count_cap=count_cap)),
+        queues=tuple(list_queues(backend_alias)),
         processes=tuple(list_processes(backend_alias)), recurring=tuple(list_recurring(backend_alias)),
         semaphores=tuple(list_semaphores(backend_alias)), throughput=throughput_rows(backend_alias),
     )
