@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from djq.config import djq_aliases, get_config, queue_matches
+from djq.config import djq_aliases, queue_matches
 from djq.ops import jobs as ops_jobs
 from djq.ops import queues as ops_queues
 from djq.ops import recurring as ops_recurring
@@ -231,7 +231,3 @@ def run_recurring(backend_alias: str, key: str) -> int:
 
 def unschedule_recurring(backend_alias: str, key: str) -> int:
     return ops_recurring.unschedule(backend_alias=backend_alias, key=key)
-
-
-def database_for(backend_alias: str) -> str:
-    return get_config(backend_alias).database_alias

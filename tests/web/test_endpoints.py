@@ -169,3 +169,32 @@ def test_stats_json_is_the_document_djq_stats_prints(alias, server):
     assert len(served["throughput"]) == 60
     assert sum(p["finished"] for p in served["throughput"]) == 3
     assert sum(p["failed"] for p in served["throughput"]) == 3
+
+
+@pytest.mark.vendors("sqlite", "postgresql")
+def test_a_scrape_issues_the_same_statements_for_ten_jobs_and_for_many(alias):
+    """The scrape reads the snapshot and the rollup: its statements do not grow with the jobs."""
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from djq.ops.stats import clear_snapshot_cache
+    from djq.web.metrics import exposition
+    from tests import tasks
+
+    def scrape() -> list[str]:
+        clear_snapshot_cache()
+        with CaptureQueriesContext(connections[alias]) as captured:
+            exposition([alias])
+        return [q["sql"] for q in captured.captured_queries]
+
+    backend_jobs = tasks.add.using(backend=alias)
+    for _ in range(10):
+        backend_jobs.enqueue(1, 2)
+    few = scrape()
+    from django.tasks import task_backends
+
+    task_backends[alias].enqueue_all([(tasks.add, (i, 1), {}) for i in range(2000)])
+    many = scrape()
+    assert len(few) == len(many)
+    assert not [sql for sql in many if "djq_job" in sql and "GROUP BY" in sql.upper() and "LIMIT" not in sql.upper()
+                and "blocked" not in sql]

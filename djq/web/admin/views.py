@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -18,7 +17,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 
 from djq.exceptions import DjqError
 
@@ -152,24 +150,17 @@ class Dashboard:
 
     @staticmethod
     def chart(minutes: list[source.Minute], width: float = 600, height: float = 120) -> dict:
-        """Bars for the last hour's finished (and, stacked on them, failed) jobs."""
+        """Bars for the last hour's finished jobs, with the failed ones stacked on them (oldest minute first)."""
         peak = max((m.finished + m.failed for m in minutes), default=0) or 1
-        slot = width / 60
+        slot = width / max(len(minutes), 1)
         finished, failed = [], []
-        by_minute = {m.at.replace(second=0, microsecond=0): m for m in minutes}
-        now = timezone.now().astimezone(UTC).replace(second=0, microsecond=0)
-        for i in range(60):
-            at = datetime.fromtimestamp(now.timestamp() - (59 - i) * 60, UTC)
-            m = by_minute.get(at)
-            done, bad = (m.finished, m.failed) if m else (0, 0)
-            h_done, h_bad = height * done / peak, height * bad / peak
-            label = f"{at:%H:%M} UTC: {done} finished, {bad} failed"
+        for i, m in enumerate(minutes):
+            h_done, h_bad = height * m.finished / peak, height * m.failed / peak
+            label = f"{m.at:%H:%M} UTC: {m.finished} finished, {m.failed} failed"
             finished.append(Bar(i * slot + 1, height - h_done, h_done, slot - 2, label))
             failed.append(Bar(i * slot + 1, height - h_done - h_bad, h_bad, slot - 2, label))
-        total_done = sum(m.finished for m in minutes)
-        total_bad = sum(m.failed for m in minutes)
         return {"finished": finished, "failed": failed, "width": width, "height": height, "peak": peak,
-                "total_finished": total_done, "total_failed": total_bad}
+                "total_finished": sum(m.finished for m in minutes), "total_failed": sum(m.failed for m in minutes)}
 
     def overview(self, request: HttpRequest, backend: str) -> HttpResponse:
         self._check(request, backend)
