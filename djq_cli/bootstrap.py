@@ -153,7 +153,7 @@ def _setup() -> None:
 def migrate_quietly() -> None:
     from django.core.management import call_command
 
-    from djq.runtime.migrations import pending_migrations
+    from djq.ops.schema import pending_migrations
 
     if pending_migrations("default"):
         call_command("migrate", "djq", database="default", verbosity=0, interactive=False)

@@ -8,16 +8,14 @@ from datetime import datetime
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from ..db.aliases import database_for
 from ..db.rows import as_aware
-from ..db.sql import dialect_for
 from ..db.sql.reads import capped_counts, distinct_values, oldest_ready
+from ..engine.handle import handle
 from ..exceptions import QueueNotFound
 from ..models import Job, Pause
+from ..states import QUEUED, READY
+from .changes import BulkResult, Change
 from .pages import Count
-from .results import BulkResult, Change
-
-ACTIVE = ("ready", "scheduled", "claimed", "blocked", "failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +48,14 @@ def list_queues(backend_alias: str, names: list[str] | None = None, *,
     count from a ``LIMIT count_cap + 1`` subquery on the same index, the
     latency from the first entry of the queue's ``djq_job_ready_age`` range.
     """
-    db = database_for(backend_alias)
+    db = handle(backend_alias).database
     if names:
-        groups = [(state, name) for name in names for state in ACTIVE]
+        groups = [(state, name) for name in names for state in QUEUED]
     else:
-        groups = distinct_values(db, backend_alias, ACTIVE, "queue_name")
+        groups = distinct_values(db, backend_alias, QUEUED, "queue_name")
     counts = capped_counts(db, backend_alias, groups, count_cap)
     oldest = {q: as_aware(t) for q, t in
-              oldest_ready(db, backend_alias, sorted({q for s, q in groups if s == "ready"})).items()}
+              oldest_ready(db, backend_alias, sorted({q for s, q in groups if s == READY})).items()}
     paused = set(Pause.objects.using(db).filter(backend_alias=backend_alias).values_list("queue_name", flat=True))
     found = {queue for _state, queue in groups} | paused
     if names:
@@ -66,7 +64,7 @@ def list_queues(backend_alias: str, names: list[str] | None = None, *,
     return [
         QueueRow(
             name=name, backend_alias=backend_alias,
-            **{state: Count.of(counts.get((state, name), 0), count_cap) for state in ACTIVE},
+            **{state: Count.of(counts.get((state, name), 0), count_cap) for state in QUEUED},
             paused=name in paused,
             latency=(now - oldest[name]).total_seconds() if name in oldest else None,
             oldest_ready_at=oldest.get(name),
@@ -81,10 +79,8 @@ def get_queue(backend_alias: str, name: str) -> QueueRow:
 
 def find_queue(backend_alias: str, name: str) -> QueueRow:
     """The queue ``name``; ``QueueNotFound`` unless QUEUES names it, it holds a job (any state) or is paused."""
-    from ..config import get_config
-
-    cfg = get_config(backend_alias)
-    db = cfg.database_alias
+    h = handle(backend_alias)
+    cfg, db = h.config, h.database
     known = (name in cfg.queues
              or Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name).exists()
              or Pause.objects.using(db).filter(backend_alias=backend_alias, queue_name=name).exists())
@@ -94,25 +90,25 @@ def find_queue(backend_alias: str, name: str) -> QueueRow:
 
 
 def size(backend_alias: str, name: str) -> int:
-    db = database_for(backend_alias)
-    return Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name, state="ready").count()
+    db = handle(backend_alias).database
+    return Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name, state=READY).count()
 
 
 def latency(backend_alias: str, name: str) -> float | None:
-    db = database_for(backend_alias)
-    oldest = (Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name, state="ready")
+    db = handle(backend_alias).database
+    oldest = (Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name, state=READY)
               .aggregate(t=models.Min("scheduled_at"))["t"])
     return None if oldest is None else (timezone.now() - oldest).total_seconds()
 
 
 def is_paused(backend_alias: str, name: str) -> bool:
-    pauses = Pause.objects.using(database_for(backend_alias))
+    pauses = Pause.objects.using(handle(backend_alias).database)
     return pauses.filter(backend_alias=backend_alias, queue_name=name).exists()
 
 
 def pause(backend_alias: str, name: str) -> Change:
     """Stop claims from ``name`` (enqueueing and running jobs go on). Idempotent."""
-    db = database_for(backend_alias)
+    db = handle(backend_alias).database
     try:
         with transaction.atomic(using=db):
             _, created = Pause.objects.using(db).get_or_create(
@@ -125,10 +121,10 @@ def pause(backend_alias: str, name: str) -> Change:
 
 def resume(backend_alias: str, name: str) -> Change:
     """Let workers claim from ``name`` again. Idempotent."""
-    db = database_for(backend_alias)
+    db = handle(backend_alias).database
     deleted, _ = Pause.objects.using(db).filter(backend_alias=backend_alias, queue_name=name).delete()
     if deleted:
-        dialect_for(db).notify(backend_alias, [name])
+        handle(backend_alias).dialect.notify(backend_alias, [name])
     return Change(name, bool(deleted), f"resumed {name}" if deleted else f"{name} is not paused")
 
 
@@ -136,5 +132,5 @@ def clear(backend_alias: str, name: str, *, batch_size: int = 1000, dry_run: boo
     """Discard the ready jobs of ``name`` (only ready ones), a batch per transaction."""
     from .jobs import JobFilter, discard
 
-    return discard(JobFilter(backend_alias=backend_alias, states=("ready",), queue=name),
+    return discard(JobFilter(backend_alias=backend_alias, states=(READY,), queue=name),
                    batch_size=batch_size, dry_run=dry_run)

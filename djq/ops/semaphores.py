@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.db.models import Count
 
-from ..db.aliases import database_for
+from ..engine.handle import handle
 from ..models import Job, Semaphore
 
 
@@ -34,7 +34,7 @@ def list_semaphores(backend_alias: str, *, key: str | None = None, limit: int = 
     Blocked-job counts come from one grouped query over the blocked jobs'
     index, for the keys listed.
     """
-    db = database_for(backend_alias)
+    db = handle(backend_alias).database
     semaphores = Semaphore.objects.using(db).order_by("key")
     if key is not None:
         semaphores = semaphores.filter(key=key)

@@ -86,13 +86,13 @@ def throughput_rows(backend_alias: str, *, minutes: int | None = None) -> tuple[
     from django.db.models import Sum
     from django.utils import timezone
 
-    from ..db.aliases import database_for
+    from ..engine.handle import handle
     from ..models import Throughput
     from .overview import THROUGHPUT_MINUTES, minute_window
 
     start = minute_window(timezone.now(), minutes or THROUGHPUT_MINUTES)[0]
     sums = ("finished", "failed", "run_seconds", "runs", "pickup_seconds", "pickups")
-    rows = (Throughput.objects.using(database_for(backend_alias))
+    rows = (Throughput.objects.using(handle(backend_alias).database)
             .filter(backend_alias=backend_alias, minute__gte=start)
             .values("queue_name", "task_path").annotate(**{f"{c}_sum": Sum(c) for c in sums})
             .order_by("queue_name", "task_path"))

@@ -168,12 +168,13 @@ def test_the_real_finish_writes_the_rollup(alias, run_claimed, make_worker):
 
 
 def test_recovery_writes_the_rollup_and_the_error(alias, make_worker, jobs):
-    from djq.ops import processes
+    from djq.engine import processes
+    from djq.engine.handle import handle
 
     tasks.add.using(backend=alias, queue_name="a").enqueue(1, 2)
     worker = make_worker()
     [claimed] = worker.claim()
-    processes.handle_exited(worker.database, worker.process_id, "killed by signal 9")
+    processes.handle_exited(handle(alias), worker.process_id, "killed by signal 9")
     row = jobs(claimed.id)
     assert row.state == "failed" and row.error_class == "djq.exceptions.ProcessExitError"
     [roll] = Throughput.objects.using(worker.database).filter(backend_alias=alias)
@@ -235,3 +236,19 @@ def test_one_snapshot_serves_every_thread(alias, monkeypatch, make_jobs):
     assert str(seen[0].totals["ready"]) == "2" and seen[0].queues[0].name == "default"
     assert stats.snapshot(alias, max_age=0) is not seen[0] and len(builds) == 2
     stats.clear_snapshot_cache()
+
+
+def test_the_rollup_counts_deleted_successes_and_limited_jobs(alias, run_claimed, tasks_setting):
+    from tests.engine.conftest import djq_entry
+    from tests.engine.tasks_extra import one_per_account
+
+    entry = djq_entry(alias)
+    entry["OPTIONS"]["preserve_finished_jobs"] = False
+    with tasks_setting(entry):
+        tasks.add.using(backend=alias).enqueue(1, 2)  # a success that is not kept
+        one_per_account.using(backend=alias).enqueue(7)  # holds a slot: the keyed finish path
+        run_claimed(alias, 10)
+        db = task_backends[alias].database
+        assert not Job.objects.using(db).filter(state="finished").exists()
+        rows = {r.task_path: (r.finished, r.runs) for r in Throughput.objects.using(db).filter(backend_alias=alias)}
+    assert rows == {"tests.tasks.add": (1, 1), one_per_account.module_path: (1, 1)}
