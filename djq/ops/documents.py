@@ -48,6 +48,12 @@ def stats_document(snap: Any) -> dict[str, Any]:
             {"minute": _time(p.minute), "finished": p.finished, "failed": p.failed}
             for p in snap.overview.throughput
         ],
+        "throughput_by_task": [
+            {"queue_name": t.queue_name, "task_path": t.task_path, "finished": t.finished, "failed": t.failed,
+             "runs": t.runs, "run_seconds": _seconds(t.run_seconds), "pickups": t.pickups,
+             "pickup_seconds": _seconds(t.pickup_seconds)}
+            for t in snap.throughput
+        ],
         "paused_queues": list(snap.overview.paused_queues),
         "queues": [
             {
