@@ -18,8 +18,6 @@ import tempfile
 import threading
 from typing import Any
 
-from .embedded import EmbeddedRuntime
-
 LOCK_PATH = os.environ.get("DJQ_GUNICORN_LOCK", os.path.join(tempfile.gettempdir(), "djq-gunicorn.lock"))
 RETRY_SECONDS = 5.0
 
@@ -40,6 +38,13 @@ def _elect(stop: threading.Event, backend_alias: str) -> None:
     while not stop.is_set():
         fd = _try_lock()
         if fd is not None:
+            # gunicorn.conf.py imports this module in the arbiter, before Django is set up, and
+            # post_fork runs before the worker loads the application: set Django up here.
+            import django
+
+            django.setup(set_prefix=False)
+            from .embedded import EmbeddedRuntime
+
             runtime = EmbeddedRuntime(backend_alias)
             _state.update(fd=fd, runtime=runtime)
             runtime.start()

@@ -21,9 +21,10 @@ def stats(ctx: typer.Context) -> None:
     """
     st = state(ctx)
     st.backend_object()
+    from djq.ops.documents import stats_document
     from djq.ops.stats import snapshot
 
-    print_json(snapshot(st.backend, max_age=0))
+    print_json(stats_document(snapshot(st.backend, max_age=0)))
 
 
 def register(app: typer.Typer) -> None:

@@ -241,8 +241,9 @@ def test_stats_is_json(alias, cli):
     run = cli("stats")
 
     doc = json.loads(run.stdout)
-    assert doc["backend_alias"] == alias and doc["totals"]["failed"] == 1 and doc["totals"]["ready"] == 1
-    assert doc["failed_last_minute"] == 1 and {"queues", "processes", "recurring", "semaphores"} <= set(doc)
+    assert doc["backend"] == alias and doc["totals"]["failed"] == 1 and doc["totals"]["ready"] == 1
+    assert sum(m["failed"] for m in doc["throughput"]) == 1  # the stats document (README, "stats.json")
+    assert {"queues", "processes", "recurring", "semaphores", "schema", "count_cap"} <= set(doc)
 
 
 # -- config and check (no queue data) ----------------------------------------------------------

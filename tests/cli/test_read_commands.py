@@ -76,8 +76,8 @@ def test_status_and_stats_come_from_the_snapshot(alias):
     stats = run_djq("--backend", alias, "stats")
     doc = json.loads(stats.stdout)
     assert doc["totals"]["finished"] == 0 and doc["totals"]["failed"] == 1
-    assert len(doc["overview"]["throughput"]) == 60 and sum(p["failed"] for p in doc["overview"]["throughput"]) == 1
-    assert [(t["queue_name"], t["failed"], t["runs"]) for t in doc["throughput"]] == [("emails", 1, 1)]
+    assert len(doc["throughput"]) == 60 and sum(p["failed"] for p in doc["throughput"]) == 1
+    assert [(t["queue_name"], t["failed"], t["runs"]) for t in doc["throughput_by_task"]] == [("emails", 1, 1)]
     assert [q["name"] for q in doc["queues"]] == ["default", "emails"]
 
     queues = run_djq("--backend", alias, "--json", "queues", "list")
