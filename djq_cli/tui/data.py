@@ -1,0 +1,340 @@
+"""What the dashboard shows, and the one place it is read from.
+
+The screens render the plain values below (frozen, safe to hand from a
+worker thread to the event loop). ``OpsSource`` fills them from the
+operations layer's read models; nothing else in the dashboard reads the
+database, and no code here writes SQL or touches a model. ``FixedSource``
+(in the tests) returns fixed values for the snapshot tests.
+
+Every ``OpsSource`` method runs in a worker thread. Django connections are
+per thread; ``OpsSource.run`` closes the calling thread's connections after
+each unit of work, so a pool thread never keeps a connection that went bad
+while the database was away, and the next refresh connects afresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+#: The state tabs of the Jobs screen, in order, with their labels.
+JOB_TABS: tuple[tuple[str, str], ...] = (
+    ("ready", "Ready"), ("scheduled", "Scheduled"), ("claimed", "Running"),
+    ("blocked", "Blocked"), ("failed", "Failed"), ("finished", "Finished"),
+)
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """A count that is exact up to a cap: ``10,000+`` beyond it."""
+
+    value: int
+    exact: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.value:,}" if self.exact else f"{self.value:,}+"
+
+
+@dataclass(frozen=True, slots=True)
+class Minute:
+    at: datetime
+    finished: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    name: str
+    ready: Counted
+    scheduled: Counted
+    running: Counted
+    blocked: Counted
+    failed: Counted
+    latency: float | None
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    totals: dict[str, Counted]
+    throughput: tuple[Minute, ...]
+    oldest_ready_age: float | None
+    processes: dict[str, tuple[int, int]]  # kind -> (live, stale)
+    paused_queues: tuple[str, ...]
+    busiest: tuple[QueueView, ...]
+    generated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JobFilters:
+    """The Jobs screen's filter: each field narrows in the database."""
+
+    queue: str | None = None
+    task: str | None = None
+    exception: str | None = None
+    text: str | None = None
+    concurrency_key: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not any((self.queue, self.task, self.exception, self.text, self.concurrency_key))
+
+    def describe(self) -> str:
+        parts = [f"{k}:{v}" for k, v in (("queue", self.queue), ("task", self.task), ("exception", self.exception),
+                                          ("key", self.concurrency_key)) if v]
+        if self.text:
+            parts.append(repr(self.text))
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    id: int
+    queue: str
+    task: str
+    state: str
+    priority: int
+    attempts: int
+    enqueued_at: datetime
+    scheduled_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    worker: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    state: str
+    rows: tuple[JobView, ...]
+    total: Counted
+    next_cursor: Any = None  # opaque; None when this is the last page
+    prev_cursor: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    number: int
+    worker: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration: float | None
+    error_class: str | None
+    error_message: str | None
+    traceback: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobDetailView:
+    job: JobView
+    args: list
+    kwargs: dict
+    return_value: Any
+    attempts: tuple[Attempt, ...]
+    concurrency_key: str | None = None
+    recurring_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessView:
+    id: int
+    kind: str
+    name: str
+    host: str
+    pid: int
+    supervisor_id: int | None
+    queues: tuple[str, ...]
+    threads: int | None
+    heartbeat_age: float
+    alive: bool
+    running: int
+    running_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringView:
+    key: str
+    task: str
+    schedule: str
+    words: str
+    queue: str
+    next_run_at: datetime | None  # None while paused
+    last_run_at: datetime | None
+    last_status: str | None
+    paused: bool
+    static: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SemaphoreView:
+    key: str
+    free: int
+    limit: int
+    holders: int
+    blocked: int
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Queues:
+    rows: tuple[QueueView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Processes:
+    rows: tuple[ProcessView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Recurring:
+    rows: tuple[RecurringView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Semaphores:
+    rows: tuple[SemaphoreView, ...]
+    blocked_jobs: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+class Source(Protocol):
+    """What the screens read. Implementations run every method in a worker thread."""
+
+    backend_alias: str
+
+    def run(self, fn: Callable[[], T]) -> T: ...
+    def overview(self) -> Overview: ...
+    def queues(self) -> Queues: ...
+    def job_page(self, state: str, filters: JobFilters, cursor: Any = None) -> JobPage: ...
+    def job_detail(self, job_id: int) -> JobDetailView: ...
+    def processes(self) -> Processes: ...
+    def recurring(self) -> Recurring: ...
+    def semaphores(self) -> Semaphores: ...
+
+
+# -- the operations layer -----------------------------------------------------------
+
+
+def _count(n: int, cap: int = COUNT_CAP) -> Counted:
+    return Counted(min(n, cap), n <= cap)
+
+
+def _queue_view(q) -> QueueView:
+    return QueueView(name=q.name, ready=_count(q.ready), scheduled=_count(q.scheduled), running=_count(q.claimed),
+                     blocked=_count(q.blocked), failed=_count(q.failed), latency=q.latency, paused=q.paused)
+
+
+def _job_view(j) -> JobView:
+    return JobView(id=j.id, queue=j.queue_name, task=j.task_path, state=j.state, priority=j.priority,
+                   attempts=j.attempts, enqueued_at=j.enqueued_at, scheduled_at=j.scheduled_at,
+                   started_at=j.started_at, finished_at=j.finished_at, worker=j.worker_id, last_error=j.last_error)
+
+
+class OpsSource:
+    """Reads through ``djq.ops`` for one backend alias."""
+
+    def __init__(self, backend_alias: str = "default") -> None:
+        self.backend_alias = backend_alias
+
+    def run(self, fn: Callable[[], T]) -> T:
+        from django.db import connections
+
+        try:
+            return fn()
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    # Screens ------------------------------------------------------------------
+
+    def overview(self) -> Overview:
+        from djq.ops.stats import snapshot
+
+        snap = snapshot(self.backend_alias)
+        queues = tuple(_queue_view(q) for q in snap.queues)
+        processes: dict[str, tuple[int, int]] = {}
+        for p in snap.processes:
+            live, stale = processes.get(p.kind, (0, 0))
+            processes[p.kind] = (live + p.alive, stale + (not p.alive))
+        latencies = [q.latency for q in snap.queues if q.latency is not None]
+        totals = {state: _count(n) for state, n in snap.totals.items()}
+        minute = snap.generated_at.replace(second=0, microsecond=0)
+        return Overview(
+            totals=totals,
+            throughput=(Minute(minute, snap.finished_last_minute, snap.failed_last_minute),),
+            oldest_ready_age=max(latencies) if latencies else None,
+            processes=processes,
+            paused_queues=tuple(q.name for q in snap.queues if q.paused),
+            busiest=tuple(sorted(queues, key=lambda q: (-(q.ready.value + q.running.value), q.name))[:5]),
+            generated_at=snap.generated_at,
+        )
+
+    def queues(self) -> Queues:
+        from djq.ops.queues import list_queues
+
+        return Queues(tuple(_queue_view(q) for q in list_queues(self.backend_alias)))
+
+    def job_page(self, state: str, filters: JobFilters, cursor: Any = None) -> JobPage:
+        from djq.ops.jobs import JobFilter, list_jobs
+
+        flt = JobFilter(backend_alias=self.backend_alias, states=(state,), queue=filters.queue,
+                        task_path=filters.task, exception_class=filters.exception)
+        rows = list_jobs(flt, limit=PAGE_SIZE + 1, before_id=cursor)
+        more = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        counted = list_jobs(flt, limit=1001)
+        return JobPage(state=state, rows=tuple(_job_view(r) for r in rows), total=_count(len(counted), 1000),
+                       next_cursor=rows[-1].id if more else None)
+
+    def job_detail(self, job_id: int) -> JobDetailView:
+        from djq.ops.jobs import get_job
+
+        d = get_job(self.backend_alias, job_id)
+        return JobDetailView(
+            job=_job_view(d.job), args=d.args, kwargs=d.kwargs, return_value=d.return_value,
+            attempts=tuple(Attempt(a.number, a.worker_id, a.started_at, a.finished_at, a.duration, a.error_class,
+                                   a.error_message, a.traceback) for a in d.history),
+            concurrency_key=d.job.concurrency_key, recurring_key=d.recurring_key,
+        )
+
+    def processes(self) -> Processes:
+        from djq.ops.health import list_processes
+        from djq.ops.jobs import JobFilter, list_jobs
+
+        running = list_jobs(JobFilter(backend_alias=self.backend_alias, states=("claimed",)), limit=500)
+        by_worker: dict[str, list[int]] = {}
+        for j in running:
+            by_worker.setdefault((j.worker_id or "").split(".", 1)[0], []).append(j.id)
+        rows = []
+        for p in list_processes(self.backend_alias):
+            meta = p.metadata or {}
+            rows.append(ProcessView(
+                id=p.id, kind=p.kind, name=p.name, host=p.hostname, pid=p.pid, supervisor_id=p.supervisor_id,
+                queues=tuple(meta.get("queues") or ()), threads=meta.get("threads"), heartbeat_age=p.heartbeat_age,
+                alive=p.alive, running=p.running,
+                running_ids=tuple(sorted(by_worker.get(p.name, ()))) if p.kind == "worker" else (),
+            ))
+        return Processes(tuple(rows))
+
+    def recurring(self) -> Recurring:
+        from djq.ops.recurring import list_recurring
+
+        return Recurring(tuple(
+            RecurringView(key=t.key, task=t.task_path, schedule=t.schedule, words=t.schedule_description,
+                          queue=t.queue_name, next_run_at=None if t.paused else t.next_run_at,
+                          last_run_at=t.last_run_at, last_status=getattr(t, "last_run_state", None),
+                          paused=t.paused, static=t.static)
+            for t in list_recurring(self.backend_alias)
+        ))
+
+    def semaphores(self) -> Semaphores:
+        from djq.config import get_config
+        from djq.ops.concurrency import list_semaphores
+
+        sems = list_semaphores(get_config(self.backend_alias).database_alias)
+        return Semaphores(tuple(SemaphoreView(key=s.key, free=s.free, limit=s.limit, holders=s.holders,
+                                              blocked=s.blocked, expires_at=s.expires_at) for s in sems))

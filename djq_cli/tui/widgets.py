@@ -1,0 +1,104 @@
+"""Widgets the screens share: the keyed table that refreshes in place, the top bar and the outage banner."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import DataTable, Static
+
+from .format import ago
+
+Cells = Sequence[object]
+
+
+class KeyedTable(DataTable):
+    """A DataTable whose rows are keyed by id and refreshed without losing the cursor.
+
+    ``sync`` updates only the cells that changed when the rows are the same
+    ones in the same order (the common tick), and otherwise rebuilds inside
+    one batch (one frame, no flicker), then puts the cursor back on the row
+    with the same key at the same height on the screen.
+    """
+
+    def __init__(self, columns: Sequence[tuple[str, str]], **kwargs) -> None:
+        kwargs.setdefault("cursor_type", "row")
+        kwargs.setdefault("zebra_stripes", True)
+        super().__init__(**kwargs)
+        self._column_spec = list(columns)
+
+    def on_mount(self) -> None:
+        for key, label in self._column_spec:
+            self.add_column(label, key=key)
+
+    @property
+    def row_keys(self) -> list[str]:
+        return [str(r.key.value) for r in self.ordered_rows]
+
+    @property
+    def cursor_key(self) -> str | None:
+        keys = self.row_keys
+        return keys[self.cursor_row] if keys and 0 <= self.cursor_row < len(keys) else None
+
+    def sync(self, rows: Sequence[tuple[str, Cells]]) -> None:
+        keys = [k for k, _ in rows]
+        current = self.row_keys
+        anchor, row = self.cursor_key, self.cursor_row
+        offset = row - int(self.scroll_y)
+        with self.app.batch_update():
+            if keys == current:
+                columns = [c for c, _ in self._column_spec]
+                for key, cells in rows:
+                    old = self.get_row(key)
+                    for column, new, was in zip(columns, cells, old, strict=False):
+                        if new != was:
+                            self.update_cell(key, column, new)
+            else:
+                self.clear()
+                for key, cells in rows:
+                    self.add_row(*cells, key=key)
+            if keys:
+                target = keys.index(anchor) if anchor in keys else min(row, len(keys) - 1)
+                if target != self.cursor_row:
+                    self.move_cursor(row=target, animate=False, scroll=False)
+                    self.call_after_refresh(self.scroll_to, y=max(0, target - offset), animate=False)
+
+    def move_to_key(self, key: str) -> None:
+        keys = self.row_keys
+        if key in keys:
+            self.move_cursor(row=keys.index(key), animate=False)
+
+
+class TopBar(Static):
+    """One line: what is shown, from where, read-only or not, refresh state."""
+
+    def show(self, *, title: str, backend: str, where: str, read_only: bool, paused: bool, interval: float,
+             updated: datetime | None, now: datetime, busy: bool) -> None:
+        text = Text()
+        text.append(" djq ", style="bold reverse")
+        text.append(f" {title} ", style="bold")
+        text.append(f"· {backend} · {where} ")
+        if read_only:
+            text.append(" READ-ONLY ", style="bold reverse")
+            text.append(" ")
+        if paused:
+            text.append("⏸ refresh paused", style="bold")
+        else:
+            text.append(f"⟳ every {interval:g}s")
+        if updated is not None:
+            text.append(f" · updated {ago(updated, now)}")
+        if busy:
+            text.append(" …")
+        self.update(text)
+
+
+class Banner(Static):
+    """Shown while the database cannot be read; hidden again by the first good refresh."""
+
+    def warn(self, message: str) -> None:
+        self.update(Text(f"⚠ {message}", style="bold"))
+        self.display = True
+
+    def clear(self) -> None:
+        self.display = False
