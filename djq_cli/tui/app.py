@@ -94,6 +94,8 @@ class DjqApp(App):
         self._inflight: tuple[DataScreen, float] | None = None
         self._again = False
         self._timer = None
+        #: Every plan that ran, in order (what the notifications reported).
+        self.performed: list[Plan] = []
 
     # Time and the frame ---------------------------------------------------------------
 
@@ -364,6 +366,7 @@ class DjqApp(App):
         except Exception as exc:
             self._from_thread(self.notify, describe(exc), title=plan.title, severity="error")
         else:
+            self.performed.append(plan)
             self._from_thread(self.notify, message, title=plan.title)
             if after is not None:
                 self._from_thread(after)
