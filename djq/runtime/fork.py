@@ -11,8 +11,8 @@ import time
 
 from django.db import connections
 
+from ..engine import processes
 from ..models import Process
-from ..ops import processes
 from . import errors
 from .base import DB_ERRORS, Runner
 from .supervisor import Slot, Supervisor, describe_exit
@@ -151,7 +151,7 @@ class ForkSupervisor(Supervisor):
             try:
                 row = self.child_row(pid)
                 if row is not None:
-                    failed = processes.handle_exited(self.database, row, reason)
+                    failed = processes.handle_exited(self.handle, row, reason)
                     if failed:
                         logger.warning("failed %d jobs held by %s: %s", len(failed), slot.name,
                                        ", ".join(map(str, failed)))

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from django.db import connections
 
 from ..config import BackendConfig
+from ..engine import processes
+from ..engine.handle import Handle
 from ..hooks import run_hooks
 from ..models import Process
-from ..ops import processes
 from . import errors
 from .base import DB_ERRORS, Runner
 from .dispatcher import Dispatcher
@@ -86,6 +87,7 @@ class Supervisor:
                  standalone: bool = True) -> None:
         self.config = config
         self.database = config.database_alias
+        self.handle = Handle(config.alias, config)
         self.slots = slots
         self.migration_wait_timeout = migration_wait_timeout
         self.standalone = standalone
@@ -139,9 +141,9 @@ class Supervisor:
         outage longer than the alive threshold their heartbeats look stale,
         but their parent knows better.
         """
-        processes.prune_stale(self.database, self.config.alias, threshold=self.config.process_alive_threshold,
+        processes.prune_stale(self.handle, threshold=self.config.process_alive_threshold,
                               exclude={self.process_id, *self.live_rows()})
-        processes.fail_missing(self.database, self.config.alias)
+        processes.fail_missing(self.handle)
         self._last_prune = time.monotonic()
 
     def request_stop(self, immediate: bool = False) -> None:
@@ -217,14 +219,3 @@ def describe_exit(name: str, pid: int, status: int) -> str:
             signame = f"signal {-code}"
         return f"{name} (pid {pid}) was killed by {signame}"
     return f"{name} (pid {pid}) exited with status {code}"
-
-
-def build_supervisor(config: BackendConfig, *, only_work: bool = False, only_dispatch: bool = False,
-                     skip_recurring: bool = False, migration_wait_timeout: float = 60.0,
-                     standalone: bool = True) -> Supervisor:
-    slots = plan(config, only_work=only_work, only_dispatch=only_dispatch, skip_recurring=skip_recurring)
-    if config.mode == "async":
-        from .threaded import AsyncSupervisor as cls
-    else:
-        from .fork import ForkSupervisor as cls
-    return cls(config, slots, migration_wait_timeout=migration_wait_timeout, standalone=standalone)
