@@ -332,9 +332,8 @@ class OpsSource:
         ))
 
     def semaphores(self) -> Semaphores:
-        from djq.config import get_config
-        from djq.ops.concurrency import list_semaphores
+        from djq.ops.semaphores import list_semaphores
 
-        sems = list_semaphores(get_config(self.backend_alias).database_alias)
+        sems = list_semaphores(self.backend_alias)
         return Semaphores(tuple(SemaphoreView(key=s.key, free=s.free, limit=s.limit, holders=s.holders,
                                               blocked=s.blocked, expires_at=s.expires_at) for s in sems))

@@ -37,9 +37,9 @@ def seed(alias: str) -> Seeded:
 
     from djq.config import RecurringTaskConfig
     from djq.db.sql import dialect_for
-    from djq.ops.processes import register
+    from djq.engine.processes import register
     from djq.ops.queues import pause
-    from djq.ops.recurring import sync_static
+    from djq.engine.recurring import sync_static
     from tests import tasks
     from tests.cli.conftest import work
     from tests.engine import tasks_extra
