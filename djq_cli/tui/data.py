@@ -61,13 +61,23 @@ class QueueView:
 
 
 @dataclass(frozen=True, slots=True)
+class Busy:
+    """A queue's jobs ended over the overview's hour."""
+
+    name: str
+    finished: int
+    failed: int
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Overview:
     totals: dict[str, Counted]
     throughput: tuple[Minute, ...]
     oldest_ready_age: float | None
     processes: dict[str, tuple[int, int]]  # kind -> (live, stale)
     paused_queues: tuple[str, ...]
-    busiest: tuple[QueueView, ...]
+    busiest: tuple[Busy, ...]
     generated_at: datetime
 
 
@@ -269,7 +279,8 @@ class OpsSource:
             oldest_ready_age=max(latencies) if latencies else None,
             processes=processes,
             paused_queues=tuple(q.name for q in snap.queues if q.paused),
-            busiest=tuple(sorted(queues, key=lambda q: (-(q.ready.value + q.running.value), q.name))[:5]),
+            busiest=tuple(Busy(q.name, 0, q.failed.value, q.paused) for q in
+                          sorted(queues, key=lambda q: (-(q.ready.value + q.running.value), q.name))[:5]),
             generated_at=snap.generated_at,
         )
 

@@ -25,7 +25,7 @@ def seconds(value: float | None) -> str:
         return "-"
     value = max(0.0, value)
     if value < 1:
-        return f"{value * 1000:.0f}ms"
+        return "<1s"
     if value < 60:
         return f"{value:.0f}s"
     minutes, secs = divmod(int(value), 60)
@@ -42,6 +42,8 @@ def ago(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "-"
     delta = (now - _aware(moment)).total_seconds()
+    if abs(delta) < 1:
+        return "now"
     return f"{seconds(delta)} ago" if delta >= 0 else f"in {seconds(-delta)}"
 
 

@@ -83,11 +83,12 @@ class TopBar(Static):
             text.append(" READ-ONLY ", style="bold reverse")
             text.append(" ")
         if paused:
-            text.append("⏸ refresh paused", style="bold")
+            text.append("‖ refresh paused", style="bold")
         else:
             text.append(f"⟳ every {interval:g}s")
         if updated is not None:
-            text.append(f" · updated {ago(updated, now)}")
+            when = ago(updated, now)
+            text.append(f" · updated {when}" if when != "now" else " · up to date")
         if busy:
             text.append(" …")
         self.update(text)

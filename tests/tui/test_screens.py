@@ -28,7 +28,7 @@ def test_overview_counts(alias, seeded):
             totals = text_of(app.screen.query_one("#totals"))
             assert "✗ failed" in totals and "4" in totals
             busiest = cells(app.screen.query_one("#busiest"))
-            assert busiest["emails"][-1] == "⏸ paused"
+            assert busiest["emails"][-1] == "‖ paused"
 
     run(scenario())
 
@@ -42,7 +42,7 @@ def test_queues_counts_and_drill_down(alias, seeded):
             rows = cells(app.screen.query_one("#queues"))
             #            state       ready sched running blocked failed
             assert rows["default"][1:7] == ["▶ active", "4", "2", "0", "1", "3"]
-            assert rows["emails"][1:7] == ["⏸ paused", "2", "0", "0", "0", "1"]
+            assert rows["emails"][1:7] == ["‖ paused", "2", "0", "0", "0", "1"]
             assert rows["busy"][1:7] == ["▶ active", "0", "0", "1", "0", "0"]
 
             app.screen.query_one("#queues").move_to_key("emails")
@@ -96,7 +96,7 @@ def test_job_detail_shows_arguments_attempts_and_traceback(alias, seeded):
             assert attempt.error_class.endswith("ValueError") or attempt.error_class
             assert "Traceback" in attempt.traceback
             shown = text_of(detail.query_one("#detail-tracebacks"))
-            assert "boom 0" in shown and "Traceback of attempt 1" in shown
+            assert "boom 0" in shown and "Traceback of attempt 1: " in shown
             assert '"boom 0"' in text_of(detail.query_one("#detail-payload"))
             await pilot.press("end")  # scrolls to the traceback
             await pilot.press("escape")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from rich import box
 from rich.console import Group
 from rich.syntax import Syntax
 from rich.table import Table
@@ -60,7 +61,7 @@ class JobDetailScreen(DataScreen):
     def _syntax(self, code: str, lexer: str) -> Syntax:
         dark = self.app.current_theme.dark
         return Syntax(code, lexer, theme="monokai" if dark else "default", background_color="default",
-                      word_wrap=True, line_numbers=False)
+                      word_wrap=False, line_numbers=False)
 
     def show(self, data: JobDetailView) -> None:
         if data == getattr(self, "_data", None):
@@ -91,7 +92,7 @@ class JobDetailScreen(DataScreen):
         self.query_one("#detail-payload", Static).update(Group(*payload))
 
         attempts = Table(title="Attempts", title_justify="left", title_style="bold", expand=True,
-                         show_edge=False, header_style="bold")
+                         box=box.SIMPLE_HEAD, show_edge=False, header_style="bold", pad_edge=False)
         for column in ("#", "Worker", "Started", "Duration", "Outcome"):
             attempts.add_column(column, overflow="fold")
         for a in data.attempts:
@@ -104,10 +105,11 @@ class JobDetailScreen(DataScreen):
         self.query_one("#detail-attempts", Static).update(attempts)
 
         tracebacks = []
-        for a in data.attempts:
+        for a in reversed(data.attempts):  # the last attempt's first
             if a.traceback:
-                tracebacks += [Text(f"Traceback of attempt {a.number} ({a.error_class})", style="bold red"),
-                               self._syntax(a.traceback.rstrip(), "pytb")]
+                last = " (the last)" if a is data.attempts[-1] and len(data.attempts) > 1 else ""
+                tracebacks += [Text(f"Traceback of attempt {a.number}{last}: {a.error_class}", style="bold red"),
+                               self._syntax(a.traceback.rstrip(), "pytb"), Text("")]
         self.query_one("#detail-tracebacks", Static).update(Group(*tracebacks) if tracebacks else "")
 
     def check_action(self, action: str, parameters) -> bool | None:

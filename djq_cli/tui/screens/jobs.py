@@ -57,17 +57,17 @@ class JobsScreen(DataScreen):
     MUTATIONS = frozenset({"retry", "discard", "enqueue_again", "retry_matching", "discard_matching"})
     FILTER_HINT = "queue:NAME task:PATH exception:CLASS key:KEY and words (in the last error); empty clears"
     BINDINGS = [
-        Binding("enter", "detail", "Detail", id="jobs.detail"),
-        Binding("left_square_bracket", "tab(-1)", "Prev tab", key_display="[", id="jobs.prev_tab"),
-        Binding("right_square_bracket", "tab(1)", "Next tab", key_display="]", id="jobs.next_tab"),
-        Binding("slash", "filter", "Filter", id="jobs.filter"),
-        Binding("n", "page(1)", "Next page", id="jobs.next_page"),
-        Binding("b", "page(-1)", "Prev page", id="jobs.prev_page"),
-        Binding("space", "mark", "Mark", id="jobs.mark"),
-        Binding("ctrl+a", "mark_page", "Mark page", show=False, id="jobs.mark_page"),
+        Binding("enter", "detail", "Detail", show=False, id="jobs.detail"),
         Binding("r", "retry", "Retry", id="jobs.retry"),
         Binding("ctrl+d", "discard", "Discard", id="jobs.discard"),
-        Binding("e", "enqueue_again", "Enqueue again", id="jobs.enqueue_again"),
+        Binding("e", "enqueue_again", "Again", id="jobs.enqueue_again"),
+        Binding("space", "mark", "Mark", id="jobs.mark"),
+        Binding("slash", "filter", "Filter", id="jobs.filter"),
+        Binding("left_square_bracket", "tab(-1)", "Prev tab", key_display="[", show=False, id="jobs.prev_tab"),
+        Binding("right_square_bracket", "tab(1)", "Next tab", key_display="]", show=False, id="jobs.next_tab"),
+        Binding("n", "page(1)", "Next page", id="jobs.next_page"),
+        Binding("b", "page(-1)", "Prev page", show=False, id="jobs.prev_page"),
+        Binding("ctrl+a", "mark_page", "Mark page", show=False, id="jobs.mark_page"),
         Binding("R", "retry_matching", "Retry all", id="jobs.retry_matching"),
         Binding("D", "discard_matching", "Discard all", id="jobs.discard_matching"),
     ]

@@ -49,17 +49,19 @@ class OverviewScreen(DataScreen):
                 yield Sparkline([], id="finished-line", summary_function=max)
                 yield Static(id="failed-label")
                 yield Sparkline([], id="failed-line", summary_function=max)
-            yield Static(id="processes", classes="panel")
-            yield KeyedTable([("queue", "Busiest queue"), ("ready", "Ready"), ("running", "Running"),
-                              ("failed", "Failed"), ("latency", "Latency"), ("state", "State")],
+            with Vertical(id="health", classes="panel"):
+                yield Static(id="processes")
+                yield Static(id="paused")
+            yield KeyedTable([("queue", "Queue"), ("finished", "✓ Finished"), ("failed", "✗ Failed"),
+                              ("state", "State")],
                              id="busiest", classes="panel")
 
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#totals").border_title = "Jobs"
         self.query_one("#throughput").border_title = "Throughput, last 60 minutes"
-        self.query_one("#processes").border_title = "Processes"
-        self.query_one("#busiest").border_title = "Busiest queues"
+        self.query_one("#health").border_title = "Processes"
+        self.query_one("#busiest").border_title = "Busiest queues, last hour"
 
     def fetch(self, source, params) -> Overview:
         return source.overview()
@@ -77,29 +79,28 @@ class OverviewScreen(DataScreen):
 
         finished, failed = minutes(data.throughput, now)
         self.query_one("#finished-label", Static).update(Text.assemble(
-            ("✓ finished/min", "green"), f"  now {finished[-1]:,}  max {max(finished):,}  hour {sum(finished):,}"))
+            ("✓ finished/min", "green"), f"   now {finished[-1]:,}  max {max(finished):,}  hour {sum(finished):,}"))
         self.query_one("#failed-label", Static).update(Text.assemble(
-            ("✗ failed/min", "bold red"), f"    now {failed[-1]:,}  max {max(failed):,}  hour {sum(failed):,}"))
+            ("✗ failed/min", "bold red"), f"     now {failed[-1]:,}  max {max(failed):,}  hour {sum(failed):,}"))
         self.query_one("#finished-line", Sparkline).data = finished
         self.query_one("#failed-line", Sparkline).data = failed
 
         procs = Table.grid(padding=(0, 1), expand=True)
-        procs.add_column()
-        procs.add_column(justify="right")
-        procs.add_column()
+        procs.add_column(no_wrap=True)
+        procs.add_column(justify="right", no_wrap=True)
+        procs.add_column(no_wrap=True)
         kinds = sorted(data.processes, key=lambda k: ((*KINDS, k).index(k), k))
         for kind in kinds:
             live, stale = data.processes[kind]
             procs.add_row(kind, f"{live} live", fmt.flag(f"⚠ {stale} stale", "warn") if stale else "")
         if not kinds:
             procs.add_row(fmt.flag("⚠ no process", "warn"), "", "")
-        paused = ", ".join(data.paused_queues) or "none"
-        procs.add_row(Text("paused", style="dim"), "", Text(f"⏸ {paused}" if data.paused_queues else paused))
         self.query_one("#processes", Static).update(procs)
-
+        paused = Text("‖ " + ", ".join(data.paused_queues), style="bold") if data.paused_queues else Text("none")
+        self.query_one("#paused", Static).update(Text.assemble(("paused queues: ", "dim"), paused))
         table = self.query_one("#busiest", KeyedTable)
-        table.sync([(q.name, (q.name, str(q.ready), str(q.running), str(q.failed), fmt.seconds(q.latency),
-                              fmt.flag("⏸ paused", "warn") if q.paused else fmt.flag("▶ active", "ok")))
+        table.sync([(q.name, (q.name, f"{q.finished:,}", fmt.flag(f"{q.failed:,}", "bad") if q.failed else "0",
+                              fmt.flag("‖ paused", "warn") if q.paused else fmt.flag("▶ active", "ok")))
                     for q in data.busiest if self.matches(q.name)])
 
     def action_open_queue(self) -> None:

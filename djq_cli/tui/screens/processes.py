@@ -58,7 +58,8 @@ class ProcessesScreen(DataScreen):
             if p.running_ids:
                 jobs += " (" + ", ".join(str(i) for i in p.running_ids[:4]) + (", …" if len(p.running_ids) > 4
                                                                                    else "") + ")"
-            rows.append((str(p.id), (f"{prefix}{p.kind} {p.name}", p.host, str(p.pid), ",".join(p.queues) or "-",
+            name = p.name if p.name.startswith(p.kind) else f"{p.kind} {p.name}"
+            rows.append((str(p.id), (f"{prefix}{name}", p.host, str(p.pid), ",".join(p.queues) or "-",
                                      "-" if p.threads is None else str(p.threads),
                                      fmt.flag(heartbeat, "ok") if p.alive else fmt.flag(f"⚠ stale {heartbeat}",
                                                                                         "warn"),

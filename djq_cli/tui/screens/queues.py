@@ -36,7 +36,7 @@ class QueuesScreen(DataScreen):
     def show(self, data: Queues) -> None:
         self._data = data
         self.query_one(KeyedTable).sync([
-            (q.name, (q.name, fmt.flag("⏸ paused", "warn") if q.paused else fmt.flag("▶ active", "ok"),
+            (q.name, (q.name, fmt.flag("‖ paused", "warn") if q.paused else fmt.flag("▶ active", "ok"),
                       str(q.ready), str(q.scheduled), str(q.running), str(q.blocked),
                       fmt.flag(str(q.failed), "bad") if q.failed.value else "0", fmt.seconds(q.latency)))
             for q in data.rows if self.matches(q.name, "paused" if q.paused else "active")

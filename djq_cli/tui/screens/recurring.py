@@ -44,7 +44,7 @@ class RecurringScreen(DataScreen):
                 last = fmt.state(t.last_status).append(f" {last}") if t.last_run_at else fmt.state(t.last_status)
             rows.append((t.key, (t.key, fmt.short_task(t.task, 30), t.schedule, fmt.clip(t.words, 30),
                                  "-" if t.paused else fmt.ago(t.next_run_at, now), last,
-                                 fmt.flag("⏸ paused", "warn") if t.paused else fmt.flag("▶ active", "ok"),
+                                 fmt.flag("‖ paused", "warn") if t.paused else fmt.flag("▶ active", "ok"),
                                  "settings" if t.static else "dynamic")))
         self.query_one(KeyedTable).sync(rows)
 
