@@ -38,8 +38,8 @@ def seed(alias: str) -> Seeded:
     from djq.config import RecurringTaskConfig
     from djq.db.sql import dialect_for
     from djq.engine.processes import register
-    from djq.ops.queues import pause
     from djq.engine.recurring import sync_static
+    from djq.ops.queues import pause
     from tests import tasks
     from tests.cli.conftest import work
     from tests.engine import tasks_extra
