@@ -208,7 +208,7 @@ def unschedule_recurring(backend: str, key: str, task: str, schedule: str) -> Pl
     def run() -> str:
         from djq.ops.recurring import unschedule
 
-        return f"unscheduled {key}" if unschedule(key, backend_alias=backend) else f"{key} was already unscheduled"
+        return f"unscheduled {key}" if unschedule(backend, key) else f"{key} was already unscheduled"
 
     return Plan(f"Unschedule {key}", _djq(backend, "recurring", "unschedule", key, "--yes"), run, destructive=True,
                 count=1, targets=f"recurring task {key} ({task}, {schedule})", changes="recurring")

@@ -337,7 +337,7 @@ class OpsSource:
         return Recurring(tuple(
             RecurringView(key=t.key, task=t.task_path, schedule=t.schedule, words=t.schedule_description,
                           queue=t.queue_name, next_run_at=None if t.paused else t.next_run_at,
-                          last_run_at=t.last_run_at, last_status=getattr(t, "last_run_state", None),
+                          last_run_at=t.last_run_at, last_status=t.last_run_state,
                           paused=t.paused, static=t.static)
             for t in list_recurring(self.backend_alias)
         ))

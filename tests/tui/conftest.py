@@ -83,7 +83,7 @@ def dynamic_recurring(alias: str, key: str = "hourly-ping") -> None:
     tasks_setting = copy.deepcopy(settings.TASKS)
     tasks_setting[alias]["OPTIONS"]["scheduler"] = {"dynamic_tasks_enabled": True}
     with override_settings(TASKS=tasks_setting):
-        schedule(key, "tests.tasks.add", "@hourly", args=[5, 6], backend_alias=alias)
+        schedule(alias, key, "tests.tasks.add", "@hourly", args=[5, 6])
 
 
 def job_states(alias: str) -> list[tuple]:

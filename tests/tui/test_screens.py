@@ -114,7 +114,7 @@ def test_processes_recurring_and_semaphores(alias, seeded):
             await settled(app, pilot)
             rows = cells(app.screen.query_one("#processes"))
             worker = rows[str(seeded.process_id)]
-            assert worker[0] == "worker worker-7" and worker[3] == "busy" and worker[4] == "2"
+            assert worker[0] == "worker-7" and worker[3] == "busy" and worker[4] == "2"
             assert worker[6] == f"1 ({seeded.ids['claimed'][0]})"
             assert "ago" in worker[5] and "stale" not in worker[5]
 
@@ -172,5 +172,34 @@ def test_filter_on_small_screens(alias, seeded):
             await pilot.press("escape")
             await pilot.pause()
             assert len(app.screen.query_one("#queues").row_keys) == 3
+
+    run(scenario())
+
+
+def test_recurring_shows_the_last_runs_outcome_and_no_next_run_while_paused(alias, seeded):
+    from datetime import timedelta
+
+    from django.tasks import task_backends
+    from django.utils import timezone
+
+    from djq.engine.recurring import fire
+    from djq.models import RecurringTask
+    from djq.ops.recurring import set_paused
+    from tests.cli.conftest import work
+
+    row = RecurringTask.objects.using(alias).get(backend_alias=alias, key="nightly")
+    now = timezone.now()
+    assert fire(task_backends[alias], row, now, slot=now.replace(microsecond=0) - timedelta(hours=1)) is not None
+    work(alias)  # runs the fired job (and the seed's other ready jobs) like a worker
+    set_paused(alias, "nightly", True)
+
+    async def scenario():
+        app = make_app(alias)
+        async with app.run_test(size=(140, 30)) as pilot:
+            await pilot.press("5")
+            await settled(app, pilot)
+            [row] = cells(app.screen.query_one("#recurring")).values()
+            assert row[5].startswith("✓ finished") and "ago" in row[5]
+            assert row[4] == "-" and row[6] == "‖ paused"
 
     run(scenario())
