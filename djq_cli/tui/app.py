@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
@@ -90,6 +90,7 @@ class DjqApp(App):
         if theme:
             self.theme = theme
         self.last_ok: datetime | None = None
+        self.refreshes = 0  # good polls so far
         self.outage: str | None = None
         self._inflight: tuple[DataScreen, float] | None = None
         self._again = False
@@ -110,8 +111,14 @@ class DjqApp(App):
         self._frame(screen)
         self.refresh_now()
 
+    def _current(self) -> Screen | None:
+        try:
+            return self.screen
+        except ScreenStackError:
+            return None
+
     def _frame(self, screen: Screen | None = None) -> None:
-        screen = screen or self.screen
+        screen = screen or self._current()
         if not isinstance(screen, DataScreen):
             return
         for bar in screen.query(TopBar):
@@ -138,7 +145,9 @@ class DjqApp(App):
         if self._inflight is not None:
             self._again = True
             return
-        screen = self.screen
+        screen = self._current()
+        if screen is None:
+            return  # starting or closing
         if not isinstance(screen, DataScreen):
             self._arm(self.interval)  # a modal is open: wait for it
             return
@@ -163,6 +172,7 @@ class DjqApp(App):
     def _fetched(self, screen: DataScreen, params: Any, data: Any) -> None:
         self._inflight = None
         self.last_ok = self.now()
+        self.refreshes += 1
         self.outage = None
         if screen.is_attached and screen.params() == params:
             screen.show(data)
@@ -302,12 +312,15 @@ class DjqApp(App):
 
         screen = self.screen
         keys: list[tuple[str, str]] = []
-        seen = set()
-        for active in screen.active_bindings.values():
-            b = active.binding
-            if not b.description or not active.enabled or b.action in seen:
+        for b in [*getattr(screen, "BINDINGS", ()), *self.BINDINGS]:
+            if not isinstance(b, Binding) or not b.description or b.key in ("1", "2", "3", "4", "5", "6"):
                 continue
-            seen.add(b.action)
+            owner = self if b in self.BINDINGS else screen
+            name = b.action.partition("(")[0]
+            if name.startswith("app."):
+                owner, name = self, name[4:]
+            if owner.check_action(name, ()) is False:
+                continue
             keys.append((self.get_key_display(b), b.description))
         keys += [("1-6", "Overview, Queues, Jobs, Processes, Recurring, Semaphores"),
                  ("+ / -", f"refresh slower / faster (now every {self.interval:g}s)"),

@@ -142,9 +142,9 @@ async def settled(app, pilot, *, timeout: float = 20.0, check: Callable[[], bool
 async def refreshed(app, pilot, **kwargs) -> None:
     """Ask for a refresh now and wait for it."""
     await settled(app, pilot)
-    before = app.last_ok
+    before = app.refreshes
     app.refresh_now()
-    await settled(app, pilot, check=lambda: app.last_ok is not None and app.last_ok != before, **kwargs)
+    await settled(app, pilot, check=lambda: app.refreshes > before, **kwargs)
 
 
 def text_of(widget) -> str:
