@@ -27,7 +27,6 @@ JOB_TABS: tuple[tuple[str, str], ...] = (
     ("blocked", "Blocked"), ("failed", "Failed"), ("finished", "Finished"),
 )
 PAGE_SIZE = 50
-COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,8 +229,9 @@ class Source(Protocol):
 # -- the operations layer -----------------------------------------------------------
 
 
-def _count(n: int, cap: int = COUNT_CAP) -> Counted:
-    return Counted(min(n, cap), n <= cap)
+def _count(count) -> Counted:
+    """A read model's capped ``Count`` as the screens show it."""
+    return Counted(int(count), not count.capped)
 
 
 def _queue_view(q) -> QueueView:
@@ -246,7 +246,7 @@ def _job_view(j) -> JobView:
 
 
 class OpsSource:
-    """Reads through ``djq.ops`` for one backend alias."""
+    """Reads through the operations layer's read models for one backend alias."""
 
     def __init__(self, backend_alias: str = "default") -> None:
         self.backend_alias = backend_alias
@@ -262,26 +262,19 @@ class OpsSource:
     # Screens ------------------------------------------------------------------
 
     def overview(self) -> Overview:
-        from djq.ops.stats import snapshot
+        from djq.ops.overview import overview
 
-        snap = snapshot(self.backend_alias)
-        queues = tuple(_queue_view(q) for q in snap.queues)
-        processes: dict[str, tuple[int, int]] = {}
-        for p in snap.processes:
-            live, stale = processes.get(p.kind, (0, 0))
-            processes[p.kind] = (live + p.alive, stale + (not p.alive))
-        latencies = [q.latency for q in snap.queues if q.latency is not None]
-        totals = {state: _count(n) for state, n in snap.totals.items()}
-        minute = snap.generated_at.replace(second=0, microsecond=0)
+        o = overview(self.backend_alias)
+        kinds = set(o.processes) | set(o.stale_processes)
+        paused = set(o.paused_queues)
         return Overview(
-            totals=totals,
-            throughput=(Minute(minute, snap.finished_last_minute, snap.failed_last_minute),),
-            oldest_ready_age=max(latencies) if latencies else None,
-            processes=processes,
-            paused_queues=tuple(q.name for q in snap.queues if q.paused),
-            busiest=tuple(Busy(q.name, 0, q.failed.value, q.paused) for q in
-                          sorted(queues, key=lambda q: (-(q.ready.value + q.running.value), q.name))[:5]),
-            generated_at=snap.generated_at,
+            totals={state: _count(n) for state, n in o.totals.items()},
+            throughput=tuple(Minute(p.minute, p.finished, p.failed) for p in o.throughput),
+            oldest_ready_age=o.oldest_ready_age,
+            processes={k: (o.processes.get(k, 0), o.stale_processes.get(k, 0)) for k in kinds},
+            paused_queues=o.paused_queues,
+            busiest=tuple(Busy(q.name, q.finished, q.failed, q.name in paused) for q in o.busiest_queues),
+            generated_at=o.generated_at,
         )
 
     def queues(self) -> Queues:
@@ -290,16 +283,20 @@ class OpsSource:
         return Queues(tuple(_queue_view(q) for q in list_queues(self.backend_alias)))
 
     def job_page(self, state: str, filters: JobFilters, cursor: Any = None) -> JobPage:
-        from djq.ops.jobs import JobFilter, list_jobs
+        from djq.ops.jobs import job_page
 
-        flt = JobFilter(backend_alias=self.backend_alias, states=(state,), queue=filters.queue,
-                        task_path=filters.task, exception_class=filters.exception)
-        rows = list_jobs(flt, limit=PAGE_SIZE + 1, before_id=cursor)
-        more = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE]
-        counted = list_jobs(flt, limit=1001)
-        return JobPage(state=state, rows=tuple(_job_view(r) for r in rows), total=_count(len(counted), 1000),
-                       next_cursor=rows[-1].id if more else None)
+        page = job_page(self.backend_alias, state, queue=filters.queue, task_path=filters.task,
+                        exception_class=filters.exception, text=filters.text, after=cursor, limit=PAGE_SIZE)
+        rows = tuple(_job_view(r) for r in page.rows)
+        total = _count(page.count)
+        if filters.concurrency_key:
+            # The semaphores' drill-down. The read model has no key filter, so this narrows the page it
+            # read (blocked jobs are few); the count is then this page's.
+            rows = tuple(v for v, r in zip(rows, page.rows, strict=True)
+                         if r.concurrency_key == filters.concurrency_key)
+            total = Counted(len(rows), page.next_cursor is None)
+        return JobPage(state=state, rows=rows, total=total, next_cursor=page.next_cursor,
+                       prev_cursor=page.previous_cursor)
 
     def job_detail(self, job_id: int) -> JobDetailView:
         from djq.ops.jobs import get_job
@@ -314,11 +311,11 @@ class OpsSource:
 
     def processes(self) -> Processes:
         from djq.ops.health import list_processes
-        from djq.ops.jobs import JobFilter, list_jobs
+        from djq.ops.jobs import job_page
 
-        running = list_jobs(JobFilter(backend_alias=self.backend_alias, states=("claimed",)), limit=500)
+        running = job_page(self.backend_alias, "claimed", limit=500)
         by_worker: dict[str, list[int]] = {}
-        for j in running:
+        for j in running.rows:  # worker ids read "<process name>.<pid>@<host>"
             by_worker.setdefault((j.worker_id or "").split(".", 1)[0], []).append(j.id)
         rows = []
         for p in list_processes(self.backend_alias):
@@ -345,6 +342,6 @@ class OpsSource:
     def semaphores(self) -> Semaphores:
         from djq.ops.semaphores import list_semaphores
 
-        sems = list_semaphores(self.backend_alias)
         return Semaphores(tuple(SemaphoreView(key=s.key, free=s.free, limit=s.limit, holders=s.holders,
-                                              blocked=s.blocked, expires_at=s.expires_at) for s in sems))
+                                              blocked=s.blocked, expires_at=s.expires_at)
+                                for s in list_semaphores(self.backend_alias)))
