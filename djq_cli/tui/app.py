@@ -375,7 +375,7 @@ class DjqApp(App):
         from ..errors import describe
 
         try:
-            message = self.source.run(plan.run)
+            message = self.source.run(plan.run, read=False)
         except Exception as exc:
             self._from_thread(self.notify, describe(exc), title=plan.title, severity="error")
         else:

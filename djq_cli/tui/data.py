@@ -7,9 +7,9 @@ database, and no code here writes SQL or touches a model. ``FixedSource``
 (in the tests) returns fixed values for the snapshot tests.
 
 Every ``OpsSource`` method runs in a worker thread. Django connections are
-per thread; ``OpsSource.run`` closes the calling thread's connections after
-each unit of work, so a pool thread never keeps a connection that went bad
-while the database was away, and the next refresh connects afresh.
+per thread, so each pool thread owns one; ``OpsSource.run`` closes it after a
+database error (and retries a read once on a fresh one), so a connection
+that died while the database was away never sticks.
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ class Source(Protocol):
 
     backend_alias: str
 
-    def run(self, fn: Callable[[], T]) -> T: ...
+    def run(self, fn: Callable[[], T], *, read: bool = True) -> T: ...
     def overview(self) -> Overview: ...
     def queues(self) -> Queues: ...
     def job_page(self, state: str, filters: JobFilters, cursor: Any = None) -> JobPage: ...
@@ -251,13 +251,28 @@ class OpsSource:
     def __init__(self, backend_alias: str = "default") -> None:
         self.backend_alias = backend_alias
 
-    def run(self, fn: Callable[[], T]) -> T:
-        from django.db import connections
+    def run(self, fn: Callable[[], T], *, read: bool = True) -> T:
+        """Run ``fn`` on this worker thread's connection.
+
+        The connection stays open for the next unit of work on this thread
+        (the pool has a handful of threads). After a database error it is
+        closed; a read is then tried once more on a fresh connection, since
+        a thread's idle connection may have died with an outage that is
+        already over. A write is never repeated.
+        """
+        from django.db import Error, connections
 
         try:
             return fn()
-        finally:
+        except Error:
             connections.close_all()  # this thread's connections only
+            if not read:
+                raise
+        try:
+            return fn()
+        except Error:
+            connections.close_all()
+            raise
 
     # Screens ------------------------------------------------------------------
 

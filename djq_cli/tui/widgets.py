@@ -27,6 +27,8 @@ class KeyedTable(DataTable):
         kwargs.setdefault("zebra_stripes", True)
         super().__init__(**kwargs)
         self._column_spec = list(columns)
+        self._keys: list[str] = []  # the rows shown, in order
+        self._cells: dict[str, tuple] = {}  # what each row shows, to update only the cells that changed
 
     def on_mount(self) -> None:
         for key, label in self._column_spec:
@@ -34,23 +36,22 @@ class KeyedTable(DataTable):
 
     @property
     def row_keys(self) -> list[str]:
-        return [str(r.key.value) for r in self.ordered_rows]
+        return list(self._keys)
 
     @property
     def cursor_key(self) -> str | None:
-        keys = self.row_keys
+        keys = self._keys
         return keys[self.cursor_row] if keys and 0 <= self.cursor_row < len(keys) else None
 
     def sync(self, rows: Sequence[tuple[str, Cells]]) -> None:
         keys = [k for k, _ in rows]
-        current = self.row_keys
         anchor, row = self.cursor_key, self.cursor_row
         offset = row - int(self.scroll_y)
         with self.app.batch_update():
-            if keys == current:
+            if keys == self._keys:
                 columns = [c for c, _ in self._column_spec]
                 for key, cells in rows:
-                    old = self.get_row(key)
+                    old = self._cells[key]
                     for column, new, was in zip(columns, cells, old, strict=False):
                         if new != was:
                             self.update_cell(key, column, new)
@@ -58,6 +59,8 @@ class KeyedTable(DataTable):
                 self.clear()
                 for key, cells in rows:
                     self.add_row(*cells, key=key)
+            self._keys = keys
+            self._cells = {key: tuple(cells) for key, cells in rows}
             if keys:
                 target = keys.index(anchor) if anchor in keys else min(row, len(keys) - 1)
                 if target != self.cursor_row:
@@ -65,9 +68,8 @@ class KeyedTable(DataTable):
                     self.call_after_refresh(self.scroll_to, y=max(0, target - offset), animate=False)
 
     def move_to_key(self, key: str) -> None:
-        keys = self.row_keys
-        if key in keys:
-            self.move_cursor(row=keys.index(key), animate=False)
+        if key in self._keys:
+            self.move_cursor(row=self._keys.index(key), animate=False)
 
 
 class TopBar(Static):
@@ -75,23 +77,24 @@ class TopBar(Static):
 
     def show(self, *, title: str, backend: str, where: str, read_only: bool, paused: bool, interval: float,
              updated: datetime | None, now: datetime, busy: bool) -> None:
-        text = Text()
-        text.append(" djq ", style="bold reverse")
-        text.append(f" {title} ", style="bold")
-        text.append(f"· {backend} · {where} ")
+        tail = Text()
         if read_only:
-            text.append(" READ-ONLY ", style="bold reverse")
-            text.append(" ")
-        if paused:
-            text.append("‖ refresh paused", style="bold")
-        else:
-            text.append(f"⟳ every {interval:g}s")
+            tail.append(" READ-ONLY ", style="bold reverse")
+            tail.append(" ")
+        tail.append("‖ refresh paused" if paused else f"⟳ {interval:g}s", style="bold" if paused else "")
         if updated is not None:
             when = ago(updated, now)
-            text.append(f" · updated {when}" if when != "now" else " · up to date")
+            tail.append(f" · {when}" if when != "now" else " · up to date")
         if busy:
-            text.append(" …")
-        self.update(text)
+            tail.append(" …")
+        head = Text()
+        head.append(" djq ", style="bold reverse")
+        head.append(f" {title} ", style="bold")
+        room = (self.size.width or 200) - len(head) - len(tail) - len(backend) - 6
+        if room < len(where):
+            where = where.split(" in ")[0].split(": ")[0] if room < 16 else where[: max(0, room - 1)] + "…"
+        head.append(f"· {backend} · {where} " if where else f"· {backend} ")
+        self.update(head + tail)
 
 
 class Banner(Static):

@@ -125,7 +125,7 @@ def _throughput() -> tuple[Minute, ...]:
 class FixedSource:
     backend_alias = "default"
 
-    def run(self, fn: Callable[[], T]) -> T:
+    def run(self, fn: Callable[[], T], *, read: bool = True) -> T:
         return fn()
 
     def overview(self) -> Overview:
