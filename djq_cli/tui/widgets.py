@@ -31,6 +31,17 @@ class KeyedTable(DataTable):
         self._cells: dict[str, tuple] = {}  # what each row shows, to update only the cells that changed
 
     def on_mount(self) -> None:
+        if not self.columns:
+            for key, label in self._column_spec:
+                self.add_column(label, key=key)
+
+    def relabel(self, labels: dict[str, str]) -> None:
+        """New column headings (and widths); the rows come back with the next ``sync``."""
+        self._column_spec = [(key, labels.get(key, label)) for key, label in self._column_spec]
+        if not self.columns:
+            return  # not mounted yet: on_mount adds them
+        self.clear(columns=True)
+        self._keys, self._cells = [], {}
         for key, label in self._column_spec:
             self.add_column(label, key=key)
 

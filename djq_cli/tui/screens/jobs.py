@@ -21,7 +21,7 @@ COLUMNS = [("mark", " "), ("id", "ID"), ("queue", "Queue"), ("task", "Task"), ("
 WHEN = {"ready": "Waiting", "scheduled": "Due", "claimed": "Started", "blocked": "Enqueued",
         "failed": "Failed", "finished": "Finished"}
 INFO = {"ready": "Priority", "scheduled": "Priority", "claimed": "Worker", "blocked": "Priority",
-        "failed": "Last error", "finished": "Worker"}
+        "failed": "Last error", "finished": "Priority"}
 DISCARDABLE = ("ready", "scheduled", "blocked", "failed")
 PREFIXES = {"queue": "queue", "q": "queue", "task": "task", "t": "task", "exception": "exception", "exc": "exception",
             "e": "exception", "key": "concurrency_key", "k": "concurrency_key"}
@@ -115,7 +115,7 @@ class JobsScreen(DataScreen):
                     "blocked": j.enqueued_at, "failed": j.finished_at, "finished": j.finished_at}.get(j.state)
             if self.state == "failed":
                 info = fmt.flag(fmt.clip(j.last_error, 60), "bad")
-            elif self.state in ("claimed", "finished"):
+            elif self.state == "claimed":
                 info = j.worker or "-"
             else:
                 info = str(j.priority)
@@ -143,11 +143,7 @@ class JobsScreen(DataScreen):
         self.query_one("#jobs-status", Static).update(text)
 
     def _label_columns(self) -> None:
-        table = self.query_one(KeyedTable)
-        for key, label in (("when", WHEN[self.state]), ("info", INFO[self.state])):
-            if key in table.columns:
-                table.columns[key].label = Text(label)
-        table.refresh()
+        self.query_one(KeyedTable).relabel({"when": WHEN[self.state], "info": INFO[self.state]})
 
     def _reload(self) -> None:
         self._data = None
