@@ -79,9 +79,9 @@ class OverviewScreen(DataScreen):
 
         finished, failed = minutes(data.throughput, now)
         self.query_one("#finished-label", Static).update(Text.assemble(
-            ("✓ finished/min", "green"), f"  now {finished[-1]:,} · max {max(finished):,} · hour {sum(finished):,}"))
+            ("✓ finished/min", "green"), f" {finished[-1]:,} now · {max(finished):,} max · {sum(finished):,}/h"))
         self.query_one("#failed-label", Static).update(Text.assemble(
-            ("✗ failed/min", "bold red"), f"    now {failed[-1]:,} · max {max(failed):,} · hour {sum(failed):,}"))
+            ("✗ failed/min", "bold red"), f"   {failed[-1]:,} now · {max(failed):,} max · {sum(failed):,}/h"))
         self.query_one("#finished-line", Sparkline).data = finished
         self.query_one("#failed-line", Sparkline).data = failed
 
