@@ -23,9 +23,10 @@ def register_commands(app: typer.Typer) -> None:
         start,
         stats,
         status,
+        tui,
     )
 
     start.register(app)
     for module in (status, processes, semaphores, health, stats, queues, jobs, recurring, enqueue,
-                   prune, check, config, migrate):
+                   prune, check, config, migrate, tui):
         module.register(app)
