@@ -17,6 +17,7 @@ from django.utils import timezone
 from .concurrency import policy_for, without_slot
 from .db.rows import NewJob
 from .engine.building import build_job, check_priority, check_queue
+from .engine.execution import wanted
 from .engine.task_results import build_result, run_after_of, task_for_job
 from .exceptions import EnqueueError
 from .states import DISCARDED, READY
@@ -117,7 +118,7 @@ class DjqBackend(BaseTaskBackend):
                                     job.concurrency_key)
             return self.dialect.insert_jobs(jobs)
 
-    def _result_for(self, task: Task, job_id: int, job: NewJob, args, kwargs) -> TaskResult:
+    def _result_for(self, task: Task, job_id: int, job: NewJob, args, kwargs, announce: bool = True) -> TaskResult:
         result = TaskResult(
             task=task,
             id=str(job_id),
@@ -132,24 +133,30 @@ class DjqBackend(BaseTaskBackend):
             errors=[],
             worker_ids=[],
         )
-        task_enqueued.send(type(self), task_result=result)
+        if announce:
+            task_enqueued.send(type(self), task_result=result)
         return result
+
+    def _announces_enqueue(self) -> bool:
+        # Django's own receiver logs enqueues at DEBUG.
+        return wanted(task_enqueued, type(self), logging.DEBUG)
 
     def enqueue(self, task: Task, args: Sequence, kwargs: dict) -> TaskResult:
         job = self.new_job(task, args, kwargs, timezone.now())
         [job_id] = self.store([job])
-        return self._result_for(task, job_id, job, args, kwargs)
+        return self._result_for(task, job_id, job, args, kwargs, self._announces_enqueue())
 
     def enqueue_all(self, task_calls: Iterable[tuple[Task, Sequence, dict]]) -> list[TaskResult]:
-        """Enqueue many calls in one round trip (per 1,000 jobs); all or none are stored."""
+        """Enqueue many calls in one transaction (by COPY on PostgreSQL); all or none are stored."""
         now = timezone.now()
         calls = [(task, tuple(args), dict(kwargs)) for task, args, kwargs in task_calls]
         jobs = [self.new_job(task, args, kwargs, now) for task, args, kwargs in calls]
         if not jobs:
             return []
         ids = self.store(jobs)
+        announce = self._announces_enqueue()
         return [
-            self._result_for(task, job_id, job, args, kwargs)
+            self._result_for(task, job_id, job, args, kwargs, announce)
             for (task, args, kwargs), job_id, job in zip(calls, ids, jobs, strict=True)
         ]
 

@@ -60,6 +60,7 @@ def prepare(spec: dict, workdir: Path):
         "DJQBENCH_DATABASE": json.dumps(server.django_database(system.name, spec["conn_max_age"])),
         "DJQBENCH_OPTIONS": json.dumps(options),
         "DJQBENCH_STAMPS": str(stamps),
+        "DJQBENCH_LOGGING": spec.get("djq_logging", "default") if system.name == "djq" else "quiet",
     }
     os.environ.update(settings_env)
     sys.path.insert(0, str(workdir))

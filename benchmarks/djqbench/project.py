@@ -23,21 +23,23 @@ TASKS = {{
         "OPTIONS": json.loads(os.environ["DJQBENCH_OPTIONS"]),
     }}
 }}
-# No per-job log lines from either system: djq logs every job at INFO on
-# "djq.job", dj-queue logs job events on "dj_queue", and Django itself logs
-# the task_started / task_finished signals at INFO on "django.tasks" (djq
-# sends both signals for every job).
-LOGGING = {{
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {{"stderr": {{"class": "logging.StreamHandler", "level": "WARNING"}}}},
-    "root": {{"handlers": ["stderr"], "level": "WARNING"}},
-    "loggers": {{
-        "djq": {{"level": "WARNING"}},
-        "dj_queue": {{"level": "WARNING"}},
-        "django.tasks": {{"level": "WARNING"}},
-    }},
-}}
+# Logging: "default" leaves it as the system's runtime sets it up (djq: what
+# `djq start` does, one summary line per interval and no per-job lines);
+# "quiet" writes no per-job line from any system: dj-queue logs job events on
+# "dj_queue", and Django itself logs the task_started / task_finished
+# signals at INFO on "django.tasks".
+if os.environ.get("DJQBENCH_LOGGING", "quiet") == "quiet":
+  LOGGING = {{
+      "version": 1,
+      "disable_existing_loggers": False,
+      "handlers": {{"stderr": {{"class": "logging.StreamHandler", "level": "WARNING"}}}},
+      "root": {{"handlers": ["stderr"], "level": "WARNING"}},
+      "loggers": {{
+          "djq": {{"level": "WARNING"}},
+          "dj_queue": {{"level": "WARNING"}},
+          "django.tasks": {{"level": "WARNING"}},
+      }},
+  }}
 {extra}'''
 
 TASKS = '''\
@@ -51,6 +53,12 @@ from django.tasks import task
 @task
 def noop(i):
     return None
+
+
+@task
+def sleep_ms(i, ms=10):
+    """An I/O-bound job: sleeps ``ms`` milliseconds."""
+    time.sleep(ms / 1000)
 
 
 @task

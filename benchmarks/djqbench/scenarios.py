@@ -174,9 +174,13 @@ def enqueue_bulk(ctx: Ctx) -> dict:
 
 def drain(ctx: Ctx) -> dict:
     n, poll, timeout = ctx.spec["n"], ctx.spec["poll"], ctx.spec["timeout"]
-    noop = ctx.tasks.noop
     t0 = time.perf_counter()
-    ctx.backend.enqueue_all([(noop, (), {"i": i}) for i in range(n)])
+    if ctx.spec.get("sleep_ms"):
+        sleep = ctx.tasks.sleep_ms
+        ctx.backend.enqueue_all([(sleep, (), {"i": i, "ms": ctx.spec["sleep_ms"]}) for i in range(n)])
+    else:
+        noop = ctx.tasks.noop
+        ctx.backend.enqueue_all([(noop, (), {"i": i}) for i in range(n)])
     pre_enqueue_s = time.perf_counter() - t0
     close_django_connections()  # the measuring process keeps no connection open in the database
 

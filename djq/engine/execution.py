@@ -6,12 +6,13 @@ import json
 import logging
 import time
 import traceback
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.tasks.base import TaskContext, TaskResult
-from django.tasks.signals import task_started
+from django.dispatch import Signal
+from django.tasks import signals as django_signals
+from django.tasks.base import Task, TaskContext, TaskResult
+from django.tasks.signals import task_enqueued, task_finished, task_started
 from django.utils import timezone
 
 from ..db.rows import ClaimedJob, Outcome
@@ -23,13 +24,78 @@ from .task_results import build_result, load_task, run_after_of, task_for_job
 logger = logging.getLogger("djq.job")
 
 
-@dataclass(slots=True)
 class Attempt:
-    """One executed attempt: what to write back and what to announce after the write."""
+    """One executed attempt: what to write back, and what to announce after the write.
 
-    outcome: Outcome
-    result: TaskResult | None  # None when the task could not even be loaded
-    terminal: bool
+    Its ``TaskResult`` is built only when something asks for it (a
+    ``task_finished`` receiver, a test), and at most once.
+    """
+
+    __slots__ = ("_attempts", "_job", "_result", "_return_json", "_task", "outcome", "terminal")
+
+    def __init__(self, outcome: Outcome, terminal: bool, *, job: ClaimedJob | None = None, task: Task | None = None,
+                 attempts: list | None = None, return_json: str | None = None) -> None:
+        self.outcome = outcome
+        self.terminal = terminal
+        self._job = job
+        self._task = task  # None when the task could not even be loaded: there is no result
+        self._attempts = attempts
+        self._return_json = return_json
+        self._result: TaskResult | None = None
+
+    @property
+    def result(self) -> TaskResult | None:
+        if self._result is None and self._task is not None:
+            job, o = self._job, self.outcome
+            # The attempt's own task (already a clone when its start was announced).
+            task = task_for_job(job.task_path, priority=job.priority, queue_name=job.queue_name,
+                                backend=job.backend_alias, run_after=run_after_of(job.enqueued_at, job.scheduled_at))
+            self._result = build_result(
+                task=task, id=job.id, state=o.state, payload=job.payload, backend=job.backend_alias,
+                enqueued_at=job.enqueued_at, started_at=o.started_at, finished_at=o.finished_at,
+                attempts=self._attempts,
+                return_value=json.loads(self._return_json) if self._return_json is not None else None,
+            )
+        return self._result
+
+    @property
+    def has_result(self) -> bool:
+        """Whether there is a result to announce (there is none when the task could not be loaded)."""
+        return self._task is not None
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome.state == FAILED
+
+
+# Django connects a logging receiver to each task signal; sending a signal
+# that only those would receive, while their logger drops the line, is work
+# without effect (a TaskResult built and thrown away). djq then skips it.
+_DJANGO_RECEIVERS = {
+    task_started: django_signals.log_task_started,
+    task_finished: django_signals.log_task_finished,
+    task_enqueued: django_signals.log_task_enqueued,
+}
+_django_log = logging.getLogger("django.tasks")
+
+
+def wanted(signal: Signal, sender: type, level: int = logging.INFO) -> bool:
+    """Whether sending ``signal`` from ``sender`` would do anything.
+
+    True when a receiver other than Django's own logging receiver is
+    connected, or when Django's receiver is connected and its logger writes
+    lines at ``level`` (the level it logs this event at).
+    """
+    sync, async_ = signal._live_receivers(sender)
+    if async_:
+        return True
+    own = _DJANGO_RECEIVERS.get(signal)
+    return any(receiver is not own or _django_log.isEnabledFor(level) for receiver in sync)
+
+
+def finished_level(attempt: Attempt) -> int:
+    """The level Django's own ``task_finished`` receiver logs this attempt at."""
+    return logging.ERROR if attempt.failed else logging.INFO
 
 
 def retry_policy(task_path: str, backend_alias: str):
@@ -73,30 +139,44 @@ def _attempt_record(worker_id: str, started: datetime, finished: datetime, error
     }
 
 
+def backend_class(alias: str) -> type:
+    """The sender of a backend's task signals."""
+    from django.tasks import task_backends
+
+    return type(task_backends[alias])
+
+
 def execute(job: ClaimedJob) -> Attempt:
     """Run the task of a claimed job in this thread and describe the outcome."""
     started = timezone.now()
     clock = time.perf_counter()
-    result: TaskResult | None = None
+    task: Task | None = None
     return_json: str | None = None
     error: BaseException | None = None
     try:
-        task = task_for_job(
-            job.task_path,
-            priority=job.priority,
-            queue_name=job.queue_name,
-            backend=job.backend_alias,
-            run_after=run_after_of(job.enqueued_at, job.scheduled_at),
-        )
-        result = build_result(
-            task=task, id=job.id, state=CLAIMED, payload=job.payload, backend=job.backend_alias,
-            enqueued_at=job.enqueued_at, started_at=started, finished_at=None, attempts=job.attempts,
-            worker_id=job.worker_id,
-        )
-        logger.info("job %s %s started (queue %s, attempt %d)", job.id, job.task_path, job.queue_name,
-                    len(job.attempts) + 1)
-        task_started.send(type(task.get_backend()), task_result=result)
-        args, kwargs = job.payload.get("args", []), job.payload.get("kwargs", {})
+        task = load_task(job.task_path)
+        sender = backend_class(job.backend_alias)
+        announce = wanted(task_started, sender)
+        if task.takes_context or announce:
+            # The one TaskResult of the attempt's start, only when someone reads it.
+            task = task_for_job(
+                job.task_path,
+                priority=job.priority,
+                queue_name=job.queue_name,
+                backend=job.backend_alias,
+                run_after=run_after_of(job.enqueued_at, job.scheduled_at),
+            )
+            result = build_result(
+                task=task, id=job.id, state=CLAIMED, payload=job.payload, backend=job.backend_alias,
+                enqueued_at=job.enqueued_at, started_at=started, finished_at=None, attempts=job.attempts,
+                worker_id=job.worker_id,
+            )
+        logger.debug("job %s %s started (queue %s, attempt %d)", job.id, job.task_path, job.queue_name,
+                     len(job.attempts) + 1)
+        if announce:
+            task_started.send(sender, task_result=result)
+        payload = job.payload
+        args, kwargs = payload.get("args", []), payload.get("kwargs", {})
         if task.takes_context:
             value = task.call(TaskContext(task_result=result), *args, **kwargs)
         else:
@@ -113,7 +193,7 @@ def execute(job: ClaimedJob) -> Attempt:
     attempts = [*job.attempts, record]
     state, finished_at, retry_at = _next_state(job.task_path, job.backend_alias, error, len(attempts), finished)
     if error is None:
-        logger.info("job %s %s finished in %.0f ms", job.id, job.task_path, elapsed_ms)
+        logger.debug("job %s %s finished in %.0f ms", job.id, job.task_path, elapsed_ms)
     elif state == SCHEDULED:
         logger.warning("job %s %s failed (%s: %s); retry %d at %s", job.id, job.task_path,
                        type(error).__name__, error, len(attempts) + 1, retry_at.isoformat())
@@ -130,14 +210,7 @@ def execute(job: ClaimedJob) -> Attempt:
         concurrency_key=job.concurrency_key,
         started_at=started,
     )
-    final = None
-    if result is not None:
-        final = build_result(
-            task=result.task, id=job.id, state=state, payload=job.payload, backend=job.backend_alias,
-            enqueued_at=job.enqueued_at, started_at=started, finished_at=finished_at, attempts=attempts,
-            return_value=json.loads(return_json) if return_json is not None else None,
-        )
-    return Attempt(outcome=outcome, result=final, terminal=state != SCHEDULED)
+    return Attempt(outcome, state != SCHEDULED, job=job, task=task, attempts=attempts, return_json=return_json)
 
 
 def recovered_outcome(job: dict[str, Any], error: DjqError, now: datetime) -> Outcome:

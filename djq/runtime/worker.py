@@ -23,7 +23,7 @@ from django.utils import timezone
 from ..config import BackendConfig, WorkerConfig, queue_matches
 from ..db.rows import ClaimedJob
 from ..engine import processes
-from ..engine.execution import Attempt, execute
+from ..engine.execution import Attempt, backend_class, execute, finished_level, wanted
 from ..engine.finish import is_plain, write_outcomes
 from ..exceptions import ProcessExitError
 from .base import DB_ERRORS, Runner
@@ -32,6 +32,9 @@ logger = logging.getLogger("djq.runtime")
 
 #: With a live LISTEN connection, polling is only a safety net.
 LISTENING_POLL_INTERVAL = 1.0
+
+#: Seconds between the INFO lines that sum up what a busy worker did (per-job lines are DEBUG).
+SUMMARY_INTERVAL = 10.0
 
 
 def reset_task_connections() -> None:
@@ -63,6 +66,8 @@ class Worker(Runner):
         self._notified = False
         self._threads: list[threading.Thread] = []
         self._listener = None
+        self._tally = {"finished": 0, "failed": 0, "retried": 0}
+        self._tally_since = time.monotonic()
 
     @property
     def metadata(self) -> dict:
@@ -106,11 +111,12 @@ class Worker(Runner):
 
     def _announce_main(self) -> None:
         while True:
-            result = self._announce.get()
-            if result is None:
+            attempt = self._announce.get()
+            if attempt is None:
                 return
             try:
-                task_finished.send(type(result.task.get_backend()), task_result=result)
+                result = attempt.result
+                task_finished.send(backend_class(result.backend), task_result=result)
             except Exception as exc:
                 self.report(exc)
 
@@ -153,6 +159,7 @@ class Worker(Runner):
                     self._notified = False
                     limit = self.capacity - len(self.inflight)
                 claimed = self.cycle(limit)
+                self.log_summary()
                 if limit:
                     more = len(claimed) == limit
                     next_poll = time.monotonic() + self.poll_interval()
@@ -195,14 +202,35 @@ class Worker(Runner):
             with self._done_lock:
                 self._done[:0] = batch  # keep them for the next try
             raise
+        sender = None
         for attempt in batch:
             self.inflight.pop(attempt.outcome.id, None)
-            if attempt.terminal and attempt.result is not None:
-                self._announce.put(attempt.result)
+            self._count(attempt)
+            if attempt.terminal:
+                sender = sender or backend_class(self.config.alias)
+                if wanted(task_finished, sender, finished_level(attempt)) and attempt.has_result:
+                    self._announce.put(attempt)
         for job in claimed:
             self.inflight[job.id] = job
             self.jobs.put(job)
         return claimed
+
+    def _count(self, attempt: Attempt) -> None:
+        self._tally["failed" if attempt.failed else "finished" if attempt.terminal else "retried"] += 1
+
+    def log_summary(self, force: bool = False) -> None:
+        """One INFO line for the jobs done since the last one, every SUMMARY_INTERVAL seconds."""
+        now = time.monotonic()
+        elapsed = now - self._tally_since
+        if not force and elapsed < SUMMARY_INTERVAL:
+            return
+        tally = self._tally
+        total = sum(tally.values())
+        if total:
+            logger.info("%s: %d jobs in %.1fs (%.0f/s): %d finished, %d failed, %d to retry", self.name, total,
+                        elapsed, total / max(elapsed, 1e-9), tally["finished"], tally["failed"], tally["retried"])
+        self._tally = {"finished": 0, "failed": 0, "retried": 0}
+        self._tally_since = now
 
     def flush(self) -> None:
         """Record every finished attempt, claiming nothing."""
@@ -259,6 +287,7 @@ class Worker(Runner):
                 ProcessExitError(f"{self.name} stopped before the job finished "
                                  f"(shutdown_timeout {self.config.shutdown_timeout}s)"),
             ))
+        self.log_summary(force=True)
         if self._listener is not None:
             self._listener.stop()
         self._announce.put(None)

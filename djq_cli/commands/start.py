@@ -30,6 +30,19 @@ def configure_logging(verbose: int) -> None:
         log.setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
+def quiet_django_task_log() -> None:
+    """Switch off Django's own per-job lines (``django.tasks``) unless the project set that logger's level.
+
+    Django logs every ``task_started``/``task_finished`` at INFO, which
+    repeats djq's own ``djq.job`` lines (and, with nothing else listening,
+    costs a ``TaskResult`` per event). ``LOGGING["loggers"]["django.tasks"]``
+    with a level brings them back.
+    """
+    log = logging.getLogger("django.tasks")
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.CRITICAL)
+
+
 def start(
     ctx: typer.Context,
     mode: Annotated[str | None, typer.Option("--mode", help="fork (a process per runner) or async (threads).",
@@ -62,6 +75,7 @@ def start(
     st = state(ctx)
     configure_logging(st.verbose)
     setup = st.django()
+    quiet_django_task_log()
     from djq.config import get_config, skip_recurring_from_env
     from djq.runtime.launch import build_supervisor
 
