@@ -10,10 +10,15 @@ from pathlib import Path
 
 
 class Runtime:
-    """One runtime command in its own process group; always stopped, by SIGTERM then SIGKILL."""
+    """The runtime's commands in one process group of their own; always stopped, by SIGTERM then SIGKILL.
 
-    def __init__(self, command: list[str], *, env: dict, cwd: Path, log: Path) -> None:
-        self.command = command
+    The first command leads the group; further ones (systems started as one
+    process per worker) join it and get SIGTERM too.
+    """
+
+    def __init__(self, commands: list[list[str]], *, env: dict, cwd: Path, log: Path) -> None:
+        self.commands = commands
+        self.others: list[subprocess.Popen] = []
         self.env = env
         self.cwd = cwd
         self.log_path = log
@@ -24,10 +29,16 @@ class Runtime:
     def __enter__(self) -> Runtime:
         self._log = open(self.log_path, "ab")
         self.spawned_at = time.time()
+        first, *rest = self.commands
         self.proc = subprocess.Popen(
-            self.command, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+            first, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
+        for cmd in rest:
+            self.others.append(subprocess.Popen(
+                cmd, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+                stdout=self._log, stderr=subprocess.STDOUT, process_group=self.proc.pid,
+            ))
         return self
 
     def __exit__(self, *exc) -> None:
@@ -39,8 +50,9 @@ class Runtime:
         return self.proc.pid
 
     def check(self) -> None:
-        if self.proc is not None and self.proc.poll() is not None:
-            raise RuntimeError(f"runtime exited early with code {self.proc.returncode}:\n{self.log_tail()}")
+        for proc in [self.proc, *self.others]:
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"runtime exited early with code {proc.returncode}:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 25) -> str:
         try:
@@ -67,11 +79,13 @@ class Runtime:
         if self.proc is None or self.stop_info:
             return self.stop_info
         t0 = time.monotonic()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        for proc in [self.proc, *self.others]:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
         killed = False
         while self._group_alive():
-            self.proc.poll()  # reap the leader so the group can empty
+            for proc in [self.proc, *self.others]:
+                proc.poll()  # reap them so the group can empty
             if time.monotonic() - t0 > timeout:
                 killed = True
                 try:

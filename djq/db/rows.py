@@ -29,20 +29,19 @@ class NewJob:
     finished_at: datetime | None = None
 
 
-#: Columns the claim returns, in order; ``ClaimedJob.from_row`` reads them.
+#: Columns the claim returns, in order; ``ClaimedJob.from_row`` reads them. Only what
+#: execution needs and the claimer does not already know (its backend alias, its worker
+#: id and the start time it wrote itself).
 CLAIM_COLUMNS = (
     "id",
-    "backend_alias",
     "queue_name",
     "task_path",
     "priority",
     "payload",
     "enqueued_at",
     "scheduled_at",
-    "started_at",
     "attempts",
     "concurrency_key",
-    "worker_id",
 )
 
 
@@ -62,11 +61,12 @@ class ClaimedJob:
     worker_id: str
 
     @classmethod
-    def from_row(cls, row: tuple) -> ClaimedJob:
-        (id_, alias, queue, path, priority, payload, enq, sched, started, attempts, key, worker) = row
+    def from_row(cls, row: tuple, *, backend_alias: str, worker_id: str, started_at: datetime) -> ClaimedJob:
+        """A claimed row (``CLAIM_COLUMNS``) and what its claimer wrote into it."""
+        (id_, queue, path, priority, payload, enq, sched, attempts, key) = row
         return cls(
-            id_, alias, queue, path, priority, as_json(payload), as_aware(enq),
-            as_aware(sched), as_aware(started), as_json(attempts) or [], key, worker,
+            id_, backend_alias, queue, path, priority, as_json(payload), as_aware(enq),
+            as_aware(sched), started_at, as_json(attempts) or [], key, worker_id,
         )
 
 

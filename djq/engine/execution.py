@@ -31,12 +31,13 @@ class Attempt:
     ``task_finished`` receiver, a test), and at most once.
     """
 
-    __slots__ = ("_attempts", "_job", "_result", "_return_json", "_task", "outcome", "terminal")
+    __slots__ = ("_attempts", "_job", "_result", "_return_json", "_task", "outcome", "run_seconds", "terminal")
 
     def __init__(self, outcome: Outcome, terminal: bool, *, job: ClaimedJob | None = None, task: Task | None = None,
-                 attempts: list | None = None, return_json: str | None = None) -> None:
+                 attempts: list | None = None, return_json: str | None = None, run_seconds: float = 0.0) -> None:
         self.outcome = outcome
         self.terminal = terminal
+        self.run_seconds = run_seconds
         self._job = job
         self._task = task  # None when the task could not even be loaded: there is no result
         self._attempts = attempts
@@ -210,7 +211,8 @@ def execute(job: ClaimedJob) -> Attempt:
         concurrency_key=job.concurrency_key,
         started_at=started,
     )
-    return Attempt(outcome, state != SCHEDULED, job=job, task=task, attempts=attempts, return_json=return_json)
+    return Attempt(outcome, state != SCHEDULED, job=job, task=task, attempts=attempts, return_json=return_json,
+                   run_seconds=elapsed_ms / 1000)
 
 
 def recovered_outcome(job: dict[str, Any], error: DjqError, now: datetime) -> Outcome:

@@ -1,11 +1,22 @@
 """Workers: claim ready jobs in batches, run them on a thread pool, write outcomes back in batches.
 
-The main thread owns the queue connection and does all queue I/O: one
-statement claims up to the free capacity, and one statement records every
-attempt that finished since the last round trip (a group commit). Threads
-only run task code. Outcomes are announced (``task_finished``) only after
-they are committed, from a separate thread so slow receivers never stall
-claiming.
+The main thread owns the queue connection and does all queue I/O; threads
+only run task code. While the threads work, the main thread waits until a
+round trip is worth it: the threads are about to run out of claimed jobs,
+half the held jobs have finished, or the oldest unwritten outcome is
+``FLUSH_DELAY`` old. Then one statement records every attempt that finished
+since the last round trip (a group commit) and, in the same statement where
+the vendor allows, claims as many jobs as that frees (finished but unwritten
+jobs count as free).
+
+How many jobs a worker holds adapts to how fast they finish: enough to keep
+every thread busy for two round trips, between ``threads`` (slow jobs: the
+rest stays ready for other workers) and ``threads x prefetch_multiplier``
+(quick ones: fewer, bigger round trips).
+
+Outcomes are announced (``task_finished``) only after they are committed,
+from a separate thread so slow receivers never stall claiming, and only
+when something receives them.
 """
 
 from __future__ import annotations
@@ -33,6 +44,12 @@ logger = logging.getLogger("djq.runtime")
 #: With a live LISTEN connection, polling is only a safety net.
 LISTENING_POLL_INTERVAL = 1.0
 
+#: Longest a finished attempt waits to be written while its thread pool is still busy.
+FLUSH_DELAY = 0.01
+
+#: Weight of the newest sample in the running means of job and round-trip time.
+EWMA = 0.2
+
 #: Seconds between the INFO lines that sum up what a busy worker did (per-job lines are DEBUG).
 SUMMARY_INTERVAL = 10.0
 
@@ -55,7 +72,11 @@ class Worker(Runner):
         super().__init__(config, name=name, supervisor_id=supervisor_id)
         self.worker = worker
         self.selectors: Sequence[str] = list(worker.queues)
-        self.capacity = max(1, worker.threads * max(1, worker.prefetch_multiplier))
+        self.max_capacity = max(1, worker.threads * max(1, worker.prefetch_multiplier))
+        self.capacity = min(self.max_capacity, worker.threads)  # adapts: see adapt()
+        self._job_seconds = 0.0  # running mean of a job's run time
+        self._trip_seconds = 0.001  # running mean of a round trip
+        self._first_done_at = 0.0  # when the oldest unwritten outcome arrived
         self.dialect = self.handle.dialect
         self.jobs: queue.SimpleQueue[ClaimedJob | None] = queue.SimpleQueue()
         self.inflight: dict[int, ClaimedJob] = {}
@@ -106,8 +127,14 @@ class Worker(Runner):
                 self.running.pop(job.id, None)
                 reset_task_connections()
             with self._done_lock:
+                if not self._done:
+                    self._first_done_at = time.monotonic()
                 self._done.append(attempt)
-            self.wake.set()
+                done = len(self._done)
+            # Wake the main thread only when a round trip is due (see _trip_due);
+            # otherwise it wakes by itself after FLUSH_DELAY.
+            if done >= self.capacity // 2 or self.jobs.qsize() < self.worker.threads or not self.running:
+                self.wake.set()
 
     def _announce_main(self) -> None:
         while True:
@@ -135,49 +162,79 @@ class Worker(Runner):
             return max(self.worker.polling_interval, LISTENING_POLL_INTERVAL)
         return self.worker.polling_interval
 
-    def wants_more(self) -> bool:
-        """Claim only when some thread would otherwise go idle.
-
-        With a prefetch multiplier above 1 this refills a whole prefetch
-        batch at once instead of one job per finished job, which is what
-        keeps claims (and their commits) to one per batch under load.
-        """
-        inflight = len(self.inflight)
-        return inflight < self.capacity and inflight <= self.worker.threads
-
     def main(self) -> None:
         self._start_threads()
-        more = True  # the last claim filled up: there may be more right away
-        next_poll = 0.0
+        self._more = True  # the last claim filled up: there may be more right away
+        self._next_poll = 0.0
         while not self.stopping.is_set():
             try:
                 self.heartbeat_if_due()
                 if self.stopping.is_set():
                     break
-                limit = 0
-                if self.wants_more() and (more or self._notified or time.monotonic() >= next_poll):
-                    self._notified = False
-                    limit = self.capacity - len(self.inflight)
-                claimed = self.cycle(limit)
-                self.log_summary()
-                if limit:
-                    more = len(claimed) == limit
-                    next_poll = time.monotonic() + self.poll_interval()
+                now = time.monotonic()
+                if self._trip_due(now):
+                    limit = self._free() if self._may_claim(now) else 0
+                    if limit:
+                        self._notified = False
+                    started = time.monotonic()
+                    claimed = self.cycle(limit)
+                    self._trip_seconds += EWMA * (time.monotonic() - started - self._trip_seconds)
+                    if limit:
+                        self._more = len(claimed) == limit
+                        self._next_poll = time.monotonic() + self.poll_interval()
+                    self.log_summary()
                 self.outage_over()
             except DB_ERRORS as exc:
                 self.outage(exc)
                 self._recover_unknown_claims()
                 continue
-            if self._has_done() or (more and self.wants_more()):
+            if self._trip_due(time.monotonic()):
                 continue
-            wait = self.seconds_to_heartbeat()
-            if self.wants_more():
-                wait = min(wait, max(0.0, next_poll - time.monotonic()))
-            self.sleep(wait)
+            self.sleep(self._wait())
 
-    def _has_done(self) -> bool:
+    # -- when to make a round trip, and how much to claim ------------------------------
+
+    def _held(self) -> int:
+        """Jobs held and not yet finished: finished but unwritten ones count as free."""
         with self._done_lock:
-            return bool(self._done)
+            return len(self.inflight) - len(self._done)
+
+    def _free(self) -> int:
+        return max(0, self.capacity - self._held())
+
+    def _may_claim(self, now: float) -> bool:
+        return self._more or self._notified or now >= self._next_poll
+
+    def _trip_due(self, now: float) -> bool:
+        with self._done_lock:
+            done = len(self._done)
+            first = self._first_done_at
+        threads = self.worker.threads
+        waiting = self.jobs.qsize()  # claimed, not yet started
+        if done and (done >= self.capacity // 2 or now - first >= FLUSH_DELAY or (waiting == 0 and not self.running)):
+            return True
+        # Claim when a thread would otherwise go idle soon, and there is room.
+        return self._may_claim(now) and waiting < threads and self._free() > 0
+
+    def _wait(self) -> float:
+        """Seconds to sleep: until the next heartbeat, poll, or unwritten outcome's deadline."""
+        now = time.monotonic()
+        wait = self.seconds_to_heartbeat()
+        if self._free() > 0:
+            wait = min(wait, max(0.0, self._next_poll - now))
+        with self._done_lock:
+            if self._done:
+                wait = min(wait, max(0.0, self._first_done_at + FLUSH_DELAY - now))
+        return wait
+
+    def adapt(self, batch: Sequence[Attempt]) -> None:
+        """Hold enough jobs to keep every thread busy for two round trips (and flush delays)."""
+        for attempt in batch:
+            self._job_seconds += EWMA * (attempt.run_seconds - self._job_seconds)
+        threads = self.worker.threads
+        per_thread = (self._trip_seconds + FLUSH_DELAY) / max(self._job_seconds, 1e-5)
+        wanted = threads + int(2 * threads * per_thread) + 1
+        self.capacity = max(min(threads, self.max_capacity), min(self.max_capacity, wanted))
 
     def cycle(self, limit: int) -> list[ClaimedJob]:
         """One round trip (where the vendor allows): record finished attempts and claim up to ``limit``."""
@@ -202,6 +259,8 @@ class Worker(Runner):
             with self._done_lock:
                 self._done[:0] = batch  # keep them for the next try
             raise
+        if batch:
+            self.adapt(batch)
         sender = None
         for attempt in batch:
             self.inflight.pop(attempt.outcome.id, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -17,6 +18,13 @@ _WAKE = (
     "woke AS (SELECT pg_notify('" + NOTIFY_CHANNEL + "', q) FROM"
     " (SELECT DISTINCT backend_alias || ':' || queue_name AS q FROM {source} WHERE state = 'ready') AS d)"
 )
+
+
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 class PostgresDialect(Dialect):
@@ -138,30 +146,24 @@ class PostgresDialect(Dialect):
             )
 
     def _finish_sql(self, process_id: int, outcomes: Sequence[Outcome]) -> tuple[str, list]:
-        # One statement for the whole batch, whatever its size: the arrays
-        # keep the statement text constant.
-        dt = self.dt
+        # One statement for the whole batch, whatever its size, with the batch
+        # as one JSON parameter: its text is constant (prepared once), and one
+        # json.dumps is far cheaper for the driver than seven typed arrays.
         sql = (
             "UPDATE djq_job AS j SET state = v.state, finished_at = v.finished_at,"
             " scheduled_at = COALESCE(v.scheduled_at, j.scheduled_at),"
             " started_at = COALESCE(v.started_at, j.started_at), attempts = v.attempts::jsonb,"
             " return_value = v.return_value::jsonb, process_id = NULL, worker_id = NULL"
-            " FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::timestamptz[],"
-            " %s::timestamptz[], %s::text[], %s::text[])"
-            " AS v(id, state, finished_at, scheduled_at, started_at, attempts, return_value)"
+            " FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, state varchar, finished_at timestamptz,"
+            " scheduled_at timestamptz, started_at timestamptz, attempts text, return_value text)"
             " WHERE j.id = v.id AND j.state = 'claimed' AND j.process_id = %s"
         )
-        params = [
-            [o.id for o in outcomes],
-            [o.state for o in outcomes],
-            [dt(o.finished_at) for o in outcomes],
-            [dt(o.scheduled_at) for o in outcomes],
-            [dt(o.started_at) for o in outcomes],
-            [o.attempts for o in outcomes],
-            [o.return_value for o in outcomes],
-            process_id,
+        records = [
+            {"id": o.id, "state": o.state, "finished_at": _iso(o.finished_at), "scheduled_at": _iso(o.scheduled_at),
+             "started_at": _iso(o.started_at), "attempts": o.attempts, "return_value": o.return_value}
+            for o in outcomes
         ]
-        return sql, params
+        return sql, [_dumps(records), process_id]
 
     def finish(self, process_id: int, outcomes: Sequence[Outcome]) -> int:
         if not outcomes:
@@ -200,7 +202,8 @@ class PostgresDialect(Dialect):
         with self.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        return rows[0][0], sort_claimed(selectors, [r[1:] for r in rows if r[1] is not None])
+        return rows[0][0], sort_claimed(selectors, [r[1:] for r in rows if r[1] is not None],
+                                        backend_alias=backend_alias, worker_id=worker_id, now=now)
 
     def delete_claimed(self, process_id: int, ids: Sequence[int]) -> int:
         if not ids:
