@@ -28,9 +28,12 @@ def register(
     pid: int,
     supervisor_id: int | None = None,
     metadata: dict | None = None,
+    process_id: int | None = None,
 ) -> int:
+    """Insert a process row; ``process_id`` re-creates a pruned row under its old id (children keep pointing at it)."""
     now = timezone.now()
     process = Process.objects.using(database).create(
+        pk=process_id,
         backend_alias=backend_alias,
         kind=kind,
         name=name,

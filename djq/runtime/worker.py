@@ -58,6 +58,7 @@ class Worker(Runner):
         self.inflight: dict[int, ClaimedJob] = {}
         self.running: dict[int, ClaimedJob] = {}
         self._done: list[Attempt] = []
+        self._parked: list[ClaimedJob] = []  # taken by a thread while the lease had run out
         self._done_lock = threading.Lock()
         self._announce: queue.SimpleQueue = queue.SimpleQueue()
         self._notified = False
@@ -94,6 +95,14 @@ class Worker(Runner):
             job = self.jobs.get()
             if job is None:
                 return
+            if not self.leased():
+                # Stopped, cut off or pruned since this job was claimed: it
+                # may have been failed and retried elsewhere. The main thread
+                # hands it out again once a heartbeat proves it is still ours.
+                with self._done_lock:
+                    self._parked.append(job)
+                self.wake.set()
+                continue
             self.running[job.id] = job
             try:
                 attempt = execute(job)
@@ -145,9 +154,10 @@ class Worker(Runner):
         next_poll = 0.0
         while not self.stopping.is_set():
             try:
-                self.heartbeat_if_due()
+                self.heartbeat_if_due(force=not self.leased())
                 if self.stopping.is_set():
                     break
+                self._unpark()
                 limit = 0
                 if self.wants_more() and (more or self._notified or time.monotonic() >= next_poll):
                     self._notified = False
@@ -167,6 +177,12 @@ class Worker(Runner):
             if self.wants_more():
                 wait = min(wait, max(0.0, next_poll - time.monotonic()))
             self.sleep(wait)
+
+    def _unpark(self) -> None:
+        with self._done_lock:
+            parked, self._parked = self._parked, []
+        for job in parked:
+            self.jobs.put(job)
 
     def _has_done(self) -> bool:
         with self._done_lock:
@@ -271,6 +287,9 @@ class Worker(Runner):
                 break
             if job is not None:
                 unstarted.append(job.id)
+        with self._done_lock:
+            unstarted += [job.id for job in self._parked]
+            self._parked = []
         for _ in self._threads:
             self.jobs.put(None)
         deadline = time.monotonic() + self.config.shutdown_timeout
