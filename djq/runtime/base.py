@@ -43,7 +43,7 @@ class Runner:
         # have pruned it before then (see ``lease_seconds``).
         self._lease_until = 0.0
         self._outage_since: float | None = None
-        self._backoff = 0.5
+        self._backoff = 0.2
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -195,11 +195,14 @@ class Runner:
         except Exception:
             pass
         self.stopping.wait(self._backoff)
-        self._backoff = min(self._backoff * 2, 5.0)
+        # Capped well inside a heartbeat interval: once the database is back,
+        # every process heartbeats again long before anyone may prune it.
+        cap = 5.0 if self.config.process_heartbeat_interval <= 0 else min(5.0, max(0.2, self.heartbeat_every() / 2))
+        self._backoff = min(self._backoff * 2, cap)
 
     def outage_over(self) -> None:
         if self._outage_since is not None:
             logger.warning("%s reconnected to the database after %.1fs", self.name,
                            time.monotonic() - self._outage_since)
             self._outage_since = None
-        self._backoff = 0.5
+        self._backoff = 0.2
