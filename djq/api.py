@@ -19,7 +19,7 @@ from .concurrency import ATTRIBUTE, ConcurrencyPolicy
 from .ops import jobs as _jobs
 from .ops import queues as _queues
 from .ops import recurring as _recurring
-from .ops.results import BulkResult, Change
+from .ops.changes import BulkResult, Change
 
 __all__ = [
     "QueueInfo",
@@ -134,8 +134,11 @@ def enqueue_job_again(job_id: int | str, *, backend_alias: str = "default") -> i
     return _jobs.enqueue_again(backend_alias, int(job_id))
 
 
-schedule_recurring_task = _recurring.schedule
+def schedule_recurring_task(key: str, task_path: str, schedule: str, *, backend_alias: str = "default",
+                            **options: Any) -> _recurring.RecurringInfo:
+    """Create or update a dynamic recurring task; ``options``: args, kwargs, queue_name, priority, description."""
+    return _recurring.schedule(backend_alias, key, task_path, schedule, **options)
 
 
 def unschedule_recurring_task(key: str, *, backend_alias: str = "default") -> int:
-    return _recurring.unschedule(key, backend_alias=backend_alias)
+    return _recurring.unschedule(backend_alias, key)

@@ -14,11 +14,12 @@ from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
 from django.tasks.signals import task_enqueued
 from django.utils import timezone
 
-from .concurrency import policy_for, resolve_key, without_slot
+from .concurrency import policy_for, without_slot
 from .db.rows import NewJob
+from .engine.building import build_job, check_priority, check_queue
+from .engine.task_results import build_result, run_after_of, task_for_job
 from .exceptions import EnqueueError
-from .payload import encode_arguments
-from .results import build_result, run_after_of, task_for_job
+from .states import DISCARDED, READY
 
 logger = logging.getLogger("djq.job")
 
@@ -61,12 +62,15 @@ class DjqBackend(BaseTaskBackend):
 
         return get_config(self.alias)
 
-    @cached_property
-    def dialect(self):
-        from .db.sql import dialect_for
+    @property
+    def handle(self):
+        from .engine.handle import handle
 
-        cfg = self.config
-        return dialect_for(cfg.database_alias, use_skip_locked=cfg.use_skip_locked, notify=cfg.listen_notify)
+        return handle(self.alias)
+
+    @property
+    def dialect(self):
+        return self.handle.dialect
 
     @property
     def database(self) -> str:
@@ -74,14 +78,11 @@ class DjqBackend(BaseTaskBackend):
 
     def validate_task(self, task: Task) -> None:
         try:
-            super().validate_task(task)
-        except InvalidTask as exc:
-            if self.queues and task.queue_name not in self.queues:
-                raise InvalidTaskOptions(
-                    f"queue {task.queue_name!r} is not in TASKS[{self.alias!r}]['QUEUES'] "
-                    f"({', '.join(sorted(self.queues))})"
-                ) from exc
-            raise
+            check_queue(self.alias, self.queues, task.queue_name)
+            check_priority(task.priority)
+        except EnqueueError as exc:
+            raise InvalidTaskOptions(str(exc)) from exc
+        super().validate_task(task)
         policy = policy_for(task)
         if policy is not None:
             try:
@@ -93,37 +94,14 @@ class DjqBackend(BaseTaskBackend):
 
     def new_job(self, task: Task, args: Sequence, kwargs: dict, now) -> NewJob:
         """The row for one call, validated; nothing is written."""
-        if task.queue_name and self.queues and task.queue_name not in self.queues:
-            raise EnqueueError(f"queue {task.queue_name!r} is not in TASKS[{self.alias!r}]['QUEUES']")
-        if len(task.queue_name) > 64:  # djq_job.queue_name; SQLite would store it, servers fail
-            raise EnqueueError(f"queue name {task.queue_name!r} is longer than 64 characters")
-        payload = encode_arguments(args, kwargs)
-        run_after = task.run_after
-        deferred = run_after is not None and run_after > now
-        job = NewJob(
-            backend_alias=self.alias,
-            queue_name=task.queue_name,
-            task_path=task.module_path,
-            priority=task.priority,
-            state="scheduled" if deferred else "ready",
-            payload=payload,
-            enqueued_at=now,
-            scheduled_at=run_after if deferred else now,
-        )
-        policy = policy_for(task)
-        if policy is not None:
-            policy.check()
-            job.concurrency_key = resolve_key(policy, task, args, kwargs)
-            job.concurrency_limit = policy.limit
-            job.concurrency_duration = float(policy.duration or self.config.default_concurrency_duration)
-            job.concurrency_on_conflict = policy.on_conflict
-        return job
+        return build_job(self, task_path=task.module_path, args=args, kwargs=kwargs, queue_name=task.queue_name,
+                         priority=task.priority, run_after=task.run_after, now=now, task=task)
 
     def store(self, jobs: list[NewJob]) -> list[int]:
         """Write new jobs: one INSERT, plus slot checks for limited jobs that are due now."""
         # Slots are taken in key order so that concurrent batches never wait
         # on each other's semaphores in opposite orders.
-        limited = sorted((j for j in jobs if j.concurrency_key and j.state == "ready"), key=lambda j: j.concurrency_key)
+        limited = sorted((j for j in jobs if j.concurrency_key and j.state == READY), key=lambda j: j.concurrency_key)
         if not limited:
             return self.dialect.insert_jobs(jobs)
         with self.dialect.write_transaction():
@@ -134,7 +112,7 @@ class DjqBackend(BaseTaskBackend):
                     for name, value in without_slot(job.concurrency_on_conflict, job.enqueued_at,
                                                     job.concurrency_duration).items():
                         setattr(job, name, value)
-                    if job.state == "discarded":
+                    if job.state == DISCARDED:
                         logger.info("discarded a %s job: concurrency key %r is at its limit", job.task_path,
                                     job.concurrency_key)
             return self.dialect.insert_jobs(jobs)
@@ -143,7 +121,7 @@ class DjqBackend(BaseTaskBackend):
         result = TaskResult(
             task=task,
             id=str(job_id),
-            status=TaskResultStatus.SUCCESSFUL if job.state == "discarded" else TaskResultStatus.READY,
+            status=TaskResultStatus.SUCCESSFUL if job.state == DISCARDED else TaskResultStatus.READY,
             enqueued_at=job.enqueued_at,
             started_at=None,
             finished_at=job.finished_at,

@@ -11,6 +11,7 @@ from typing import Any
 from django.tasks.base import Task
 
 from .exceptions import EnqueueError
+from .states import BLOCKED, DISCARDED
 
 ON_CONFLICT = ("block", "discard")
 ATTRIBUTE = "__djq_concurrency__"
@@ -47,8 +48,8 @@ class ConcurrencyPolicy:
 def without_slot(on_conflict: str | None, now: datetime, duration: float) -> dict[str, Any]:
     """The fields of a job that found its key's slots all taken: dropped, or waiting for one."""
     if on_conflict == "discard":
-        return {"state": "discarded", "finished_at": now}
-    return {"state": "blocked", "blocked_until": now + timedelta(seconds=duration)}
+        return {"state": DISCARDED, "finished_at": now}
+    return {"state": BLOCKED, "blocked_until": now + timedelta(seconds=duration)}
 
 
 def policy_for(task: Task) -> ConcurrencyPolicy | None:

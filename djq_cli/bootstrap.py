@@ -127,7 +127,7 @@ def setup_django(*, settings: str | None, pythonpath: str | None, database_url: 
 def migrate_quietly() -> None:
     from django.core.management import call_command
 
-    from djq.runtime.migrations import pending_migrations
+    from djq.ops.schema import pending_migrations
 
     if pending_migrations("default"):
         call_command("migrate", "djq", database="default", verbosity=0, interactive=False)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
+from djq import selectors
 from djq.exceptions import ConfigurationError
 
 __all__ = [
@@ -30,11 +31,8 @@ DJQ_BACKEND_PATH = "djq.backend.DjqBackend"
 MODES = ("fork", "async")
 
 
-def queue_matches(selector: str, queue_name: str) -> bool:
-    """Whether a worker queue selector ("*", "email*" or an exact name) covers a queue."""
-    if selector.endswith("*"):
-        return queue_name.startswith(selector[:-1])
-    return queue_name == selector
+#: Whether a worker queue selector ("*", "email*" or an exact name) covers a queue.
+queue_matches = selectors.matches
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,7 +6,7 @@ import logging
 import threading
 
 from ..config import get_config
-from ..runtime.supervisor import build_supervisor
+from ..runtime.launch import build_supervisor
 from ..runtime.threaded import AsyncSupervisor
 
 logger = logging.getLogger("djq.runtime")

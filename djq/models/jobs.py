@@ -1,25 +1,9 @@
 from django.db import models
 
+from ..states import JobState
 
-class JobState(models.TextChoices):
-    """Where a job is in its life.
-
-    ``enqueue -> ready | scheduled | blocked -> claimed -> finished | failed``.
-    ``discarded`` is a job that a concurrency limit with ``on_conflict="discard"``
-    dropped at dispatch: it never ran.
-    """
-
-    READY = "ready"
-    SCHEDULED = "scheduled"
-    BLOCKED = "blocked"
-    CLAIMED = "claimed"
-    FINISHED = "finished"
-    FAILED = "failed"
-    DISCARDED = "discarded"
-
-
-#: States a job never leaves by itself.
-TERMINAL_STATES = (JobState.FINISHED, JobState.FAILED, JobState.DISCARDED)
+#: Choices for the state column, from the Django-free ``djq.states``.
+STATE_CHOICES = [(s.value, s.name.capitalize()) for s in JobState]
 
 
 class Job(models.Model):
@@ -37,7 +21,7 @@ class Job(models.Model):
     queue_name = models.CharField(max_length=64)
     task_path = models.CharField(max_length=255)
     priority = models.SmallIntegerField(default=0)
-    state = models.CharField(max_length=9, choices=JobState.choices)
+    state = models.CharField(max_length=9, choices=STATE_CHOICES)
     #: ``{"args": [...], "kwargs": {...}}``, exactly as enqueued.
     payload = models.JSONField()
     enqueued_at = models.DateTimeField()

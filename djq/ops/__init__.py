@@ -1,5 +1,6 @@
-"""The operations layer: the one way the backend, runtime, CLI, TUI, admin and HTTP act on the queue.
+"""The operations layer: what the admin, HTTP endpoints, CLI and TUI may call.
 
-Reads return frozen dataclasses; writes are named verbs. Front ends never
-touch models or SQL directly.
+Reads return frozen dataclasses; writes are named, idempotent verbs that
+take the backend alias first. Front ends never touch models, SQL or the
+engine directly; this layer never imports the runtime.
 """

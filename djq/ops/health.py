@@ -8,8 +8,9 @@ from datetime import datetime
 from django.db.models import Count
 from django.utils import timezone
 
-from ..config import get_config
+from ..engine.handle import handle
 from ..models import Job, Process
+from ..states import CLAIMED
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +38,11 @@ class Health:
 
 
 def list_processes(backend_alias: str) -> list[ProcessRow]:
-    cfg = get_config(backend_alias)
+    cfg = handle(backend_alias).config
     db = cfg.database_alias
     rows = list(Process.objects.using(db).filter(backend_alias=backend_alias).order_by("supervisor_id", "kind", "name"))
     running = dict(
-        Job.objects.using(db).filter(state="claimed", process_id__in=[p.pk for p in rows])
+        Job.objects.using(db).filter(state=CLAIMED, process_id__in=[p.pk for p in rows])
         .values("process_id").annotate(n=Count("id")).order_by().values_list("process_id", "n")
     )
     now = timezone.now()
@@ -58,7 +59,7 @@ def list_processes(backend_alias: str) -> list[ProcessRow]:
 
 def health(backend_alias: str, *, max_age: float | None = None) -> Health:
     """Healthy when at least one process heartbeat is fresher than ``max_age`` (default: the alive threshold)."""
-    cfg = get_config(backend_alias)
+    cfg = handle(backend_alias).config
     limit = max_age if max_age is not None else cfg.process_alive_threshold
     live: dict[str, int] = {}
     stale: dict[str, int] = {}

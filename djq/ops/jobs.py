@@ -8,17 +8,15 @@ from typing import Any
 
 from django.db import transaction
 from django.tasks import task_backends
-from django.tasks.base import TASK_MAX_PRIORITY, TASK_MIN_PRIORITY
 from django.utils import timezone
 
-from ..db.aliases import database_for
-from ..db.rows import NewJob
-from ..db.sql import dialect_for
+from ..engine.building import build_job
+from ..engine.handle import handle
+from ..engine.task_results import load_task
 from ..exceptions import DjqError, EnqueueError, JobNotFound, UndiscardableError
 from ..models import Job
-from ..payload import encode_arguments
-from ..results import load_task
-from .results import BulkResult
+from ..states import ALL, CLAIMED, DISCARDABLE, FAILED, READY, SCHEDULED, TERMINAL
+from .changes import BulkResult
 
 
 def enqueue_by_path(
@@ -63,26 +61,15 @@ def enqueue_by_path(
 
 
 def _enqueue_stored_path(backend, task_path, args, kwargs, queue_name, priority, run_after) -> int:
-    if "." not in task_path:
-        raise EnqueueError(f"{task_path!r} is not a dotted task path (module.function)")
-    if not (TASK_MIN_PRIORITY <= priority <= TASK_MAX_PRIORITY):
-        raise EnqueueError(f"priority must be between {TASK_MIN_PRIORITY} and {TASK_MAX_PRIORITY}, got {priority}")
-    if backend.queues and queue_name not in backend.queues:
-        raise EnqueueError(f"queue {queue_name!r} is not in TASKS[{backend.alias!r}]['QUEUES']")
-    now = timezone.now()
-    deferred = run_after is not None and run_after > now
-    job = NewJob(
-        backend_alias=backend.alias, queue_name=queue_name, task_path=task_path, priority=priority,
-        state="scheduled" if deferred else "ready", payload=encode_arguments(args, kwargs),
-        enqueued_at=now, scheduled_at=run_after if deferred else now,
-    )
+    job = build_job(backend, task_path=task_path, args=args, kwargs=kwargs, queue_name=queue_name,
+                    priority=priority, run_after=run_after, now=timezone.now())
     [job_id] = backend.store([job])
     return job_id
 
 
 # -- reading -------------------------------------------------------------------
 
-STATES = ("ready", "scheduled", "blocked", "claimed", "finished", "failed", "discarded")
+STATES = tuple(str(s) for s in ALL)
 LIST_FIELDS = ("id", "backend_alias", "queue_name", "task_path", "priority", "state", "enqueued_at",
                "scheduled_at", "started_at", "finished_at", "attempts", "worker_id", "concurrency_key")
 
@@ -163,7 +150,7 @@ def _attempts(raw: list) -> tuple[AttemptInfo, ...]:
 def _row(values: dict) -> JobRow:
     attempts = values["attempts"] or []
     last = next((a["error"] for a in reversed(attempts) if a.get("error")), None)
-    running = 1 if values["state"] == "claimed" else 0
+    running = 1 if values["state"] == CLAIMED else 0
     return JobRow(
         id=values["id"], backend_alias=values["backend_alias"], queue_name=values["queue_name"],
         task_path=values["task_path"], priority=values["priority"], state=values["state"],
@@ -175,7 +162,7 @@ def _row(values: dict) -> JobRow:
 
 
 def _queryset(flt: JobFilter):
-    qs = Job.objects.using(database_for(flt.backend_alias)).filter(backend_alias=flt.backend_alias)
+    qs = Job.objects.using(handle(flt.backend_alias).database).filter(backend_alias=flt.backend_alias)
     if flt.ids:
         qs = qs.filter(id__in=flt.ids)
     if flt.states:
@@ -186,7 +173,7 @@ def _queryset(flt: JobFilter):
         qs = qs.filter(task_path=flt.task_path)
     if flt.older_than is not None:
         cutoff = timezone.now() - timedelta(seconds=flt.older_than)
-        if flt.states and set(flt.states) <= {"failed", "finished", "discarded"}:
+        if flt.states and set(flt.states) <= set(TERMINAL):
             qs = qs.filter(finished_at__lt=cutoff)
         else:
             qs = qs.filter(enqueued_at__lt=cutoff)
@@ -217,7 +204,7 @@ def list_jobs(flt: JobFilter, *, limit: int = 50, before_id: int | None = None) 
 
 
 def get_job(backend_alias: str, job_id: int) -> JobDetail:
-    values = (Job.objects.using(database_for(backend_alias)).filter(backend_alias=backend_alias, id=job_id)
+    values = (Job.objects.using(handle(backend_alias).database).filter(backend_alias=backend_alias, id=job_id)
               .values(*LIST_FIELDS, "payload", "return_value", "recurring_key").first())
     if values is None:
         raise JobNotFound(f"no job {job_id} in backend {backend_alias!r}")
@@ -253,11 +240,12 @@ def _batches(flt: JobFilter, batch_size: int):
 
 def retry(flt: JobFilter, *, at: datetime | None = None, batch_size: int = 1000, dry_run: bool = False) -> BulkResult:
     """Run failed jobs again (now, or at ``at``), keeping their attempt history."""
-    db = database_for(flt.backend_alias)
-    flt_failed = JobFilter(**{**_asdict(flt), "states": ("failed",)})
+    h = handle(flt.backend_alias)
+    db = h.database
+    flt_failed = JobFilter(**{**_asdict(flt), "states": (FAILED,)})
     total = BulkResult(dry_run=dry_run)
     if flt.ids:
-        others = _queryset(flt).exclude(state="failed").count()
+        others = _queryset(flt).exclude(state=FAILED).count()
         missing = len(set(flt.ids)) - _queryset(JobFilter(backend_alias=flt.backend_alias, ids=flt.ids)).count()
         if others or missing:
             total = total + BulkResult(skipped=others + missing,
@@ -270,25 +258,22 @@ def retry(flt: JobFilter, *, at: datetime | None = None, batch_size: int = 1000,
             total = total + BulkResult(matched=len(ids), ids=tuple(ids), dry_run=True)
             continue
         with transaction.atomic(using=db):
-            base = Job.objects.using(db).filter(id__in=ids, state="failed")
+            base = Job.objects.using(db).filter(id__in=ids, state=FAILED)
             later = at is not None and at > now
             keyed = base.filter(concurrency_key__isnull=False)
             # Limited jobs go through the dispatcher, which takes their slot.
-            changed = keyed.update(state="scheduled", scheduled_at=at if later else now, finished_at=None,
+            changed = keyed.update(state=SCHEDULED, scheduled_at=at if later else now, finished_at=None,
                                    return_value=None)
             plain = base.filter(concurrency_key__isnull=True)
             if later:
-                changed += plain.update(state="scheduled", scheduled_at=at, finished_at=None, return_value=None)
+                changed += plain.update(state=SCHEDULED, scheduled_at=at, finished_at=None, return_value=None)
             else:
-                changed += plain.update(state="ready", scheduled_at=now, finished_at=None, return_value=None)
+                changed += plain.update(state=READY, scheduled_at=now, finished_at=None, return_value=None)
                 woken |= {r[4] for r in rows}
         total = total + BulkResult(matched=len(ids), changed=changed, ids=tuple(ids))
     if woken:
-        dialect_for(db).notify(flt.backend_alias, sorted(woken))
+        h.dialect.notify(flt.backend_alias, sorted(woken))
     return total
-
-
-DISCARDABLE = ("ready", "scheduled", "blocked", "failed")
 
 
 def discard(flt: JobFilter, *, batch_size: int = 1000, dry_run: bool = False) -> BulkResult:
@@ -296,12 +281,13 @@ def discard(flt: JobFilter, *, batch_size: int = 1000, dry_run: bool = False) ->
 
     A single running job named by id raises ``UndiscardableError``.
     """
-    db = database_for(flt.backend_alias)
+    h = handle(flt.backend_alias)
+    db = h.database
     if len(flt.ids) == 1 and not flt.states:
         state = _queryset(flt).values_list("state", flat=True).first()
         if state is None:
             raise JobNotFound(f"no job {flt.ids[0]} in backend {flt.backend_alias!r}")
-        if state == "claimed":
+        if state == CLAIMED:
             raise UndiscardableError(f"job {flt.ids[0]} is running and cannot be discarded")
     states = tuple(s for s in (flt.states or DISCARDABLE) if s in DISCARDABLE)
     total = BulkResult(dry_run=dry_run)
@@ -313,14 +299,14 @@ def discard(flt: JobFilter, *, batch_size: int = 1000, dry_run: bool = False) ->
     if skipped:
         total = total + BulkResult(skipped=skipped, reasons={"running or finished": skipped})
     now = timezone.now()
-    dialect = dialect_for(db)
+    dialect = h.dialect
     for rows in _batches(JobFilter(**{**_asdict(flt), "states": states}), batch_size):
         ids = [r[0] for r in rows]
         if dry_run:
             total = total + BulkResult(matched=len(ids), ids=tuple(ids), dry_run=True)
             continue
         with dialect.write_transaction():
-            held = list(Job.objects.using(db).filter(id__in=ids, state="ready", concurrency_key__isnull=False)
+            held = list(Job.objects.using(db).filter(id__in=ids, state=READY, concurrency_key__isnull=False)
                         .values_list("concurrency_key", flat=True))
             deleted, _ = Job.objects.using(db).filter(id__in=ids, state__in=states).delete()
             for key in held:  # a ready job holds its slot; give it back

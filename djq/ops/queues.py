@@ -9,13 +9,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from ..db.aliases import database_for
-from ..db.sql import dialect_for
+from ..engine.handle import handle
 from ..exceptions import QueueNotFound
 from ..models import Job, Pause
-from .results import BulkResult, Change
-
-ACTIVE = ("ready", "scheduled", "claimed", "blocked", "failed")
+from ..states import QUEUED, READY
+from .changes import BulkResult, Change
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,15 +32,15 @@ class QueueRow:
 
 def list_queues(backend_alias: str, names: list[str] | None = None) -> list[QueueRow]:
     """Every queue with work, failures or a pause, with counts per state."""
-    db = database_for(backend_alias)
-    jobs = Job.objects.using(db).filter(backend_alias=backend_alias, state__in=ACTIVE)
+    db = handle(backend_alias).database
+    jobs = Job.objects.using(db).filter(backend_alias=backend_alias, state__in=QUEUED)
     if names:
         jobs = jobs.filter(queue_name__in=names)
     counts: dict[str, dict[str, int]] = {}
     for row in jobs.values("queue_name", "state").annotate(n=Count("id")).order_by():
         counts.setdefault(row["queue_name"], {})[row["state"]] = row["n"]
     oldest = dict(
-        Job.objects.using(db).filter(backend_alias=backend_alias, state="ready")
+        Job.objects.using(db).filter(backend_alias=backend_alias, state=READY)
         .values("queue_name").annotate(t=Min("scheduled_at")).order_by().values_list("queue_name", "t")
     )
     paused = set(Pause.objects.using(db).filter(backend_alias=backend_alias).values_list("queue_name", flat=True))
@@ -69,10 +67,8 @@ def get_queue(backend_alias: str, name: str) -> QueueRow:
 
 def find_queue(backend_alias: str, name: str) -> QueueRow:
     """The queue ``name``; ``QueueNotFound`` unless QUEUES names it, it holds a job (any state) or is paused."""
-    from ..config import get_config
-
-    cfg = get_config(backend_alias)
-    db = cfg.database_alias
+    h = handle(backend_alias)
+    cfg, db = h.config, h.database
     known = (name in cfg.queues
              or Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name).exists()
              or Pause.objects.using(db).filter(backend_alias=backend_alias, queue_name=name).exists())
@@ -82,25 +78,25 @@ def find_queue(backend_alias: str, name: str) -> QueueRow:
 
 
 def size(backend_alias: str, name: str) -> int:
-    db = database_for(backend_alias)
-    return Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name, state="ready").count()
+    db = handle(backend_alias).database
+    return Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name, state=READY).count()
 
 
 def latency(backend_alias: str, name: str) -> float | None:
-    db = database_for(backend_alias)
-    oldest = (Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name, state="ready")
+    db = handle(backend_alias).database
+    oldest = (Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name, state=READY)
               .aggregate(t=Min("scheduled_at"))["t"])
     return None if oldest is None else (timezone.now() - oldest).total_seconds()
 
 
 def is_paused(backend_alias: str, name: str) -> bool:
-    pauses = Pause.objects.using(database_for(backend_alias))
+    pauses = Pause.objects.using(handle(backend_alias).database)
     return pauses.filter(backend_alias=backend_alias, queue_name=name).exists()
 
 
 def pause(backend_alias: str, name: str) -> Change:
     """Stop claims from ``name`` (enqueueing and running jobs go on). Idempotent."""
-    db = database_for(backend_alias)
+    db = handle(backend_alias).database
     try:
         with transaction.atomic(using=db):
             _, created = Pause.objects.using(db).get_or_create(
@@ -113,10 +109,10 @@ def pause(backend_alias: str, name: str) -> Change:
 
 def resume(backend_alias: str, name: str) -> Change:
     """Let workers claim from ``name`` again. Idempotent."""
-    db = database_for(backend_alias)
+    db = handle(backend_alias).database
     deleted, _ = Pause.objects.using(db).filter(backend_alias=backend_alias, queue_name=name).delete()
     if deleted:
-        dialect_for(db).notify(backend_alias, [name])
+        handle(backend_alias).dialect.notify(backend_alias, [name])
     return Change(name, bool(deleted), f"resumed {name}" if deleted else f"{name} is not paused")
 
 
@@ -124,5 +120,5 @@ def clear(backend_alias: str, name: str, *, batch_size: int = 1000, dry_run: boo
     """Discard the ready jobs of ``name`` (only ready ones), a batch per transaction."""
     from .jobs import JobFilter, discard
 
-    return discard(JobFilter(backend_alias=backend_alias, states=("ready",), queue=name),
+    return discard(JobFilter(backend_alias=backend_alias, states=(READY,), queue=name),
                    batch_size=batch_size, dry_run=dry_run)

@@ -1,24 +1,21 @@
-"""Recurring tasks: keeping the table in step with settings, and firing due slots exactly once."""
+"""Recurring tasks as operators see them: list, schedule, unschedule, pause, resume, run now."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from ..config import get_config
 from ..cron import parse_schedule
-from ..db.rows import NewJob
-from ..exceptions import RecurringTaskError
-from ..models import RecurringExecution, RecurringTask
+from ..engine.building import check_priority, check_queue
+from ..engine.handle import handle
+from ..engine.recurring import recurring_job
+from ..exceptions import EnqueueError, RecurringTaskError
+from ..models import RecurringTask
 from ..payload import encode_arguments
-from .results import Change
-
-logger = logging.getLogger("djq.runtime")
+from .changes import Change
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,118 +36,6 @@ class RecurringInfo:
     last_run_at: datetime | None
 
 
-def sync_static(database: str, backend_alias: str, tasks: Iterable, now: datetime | None = None) -> None:
-    """Make the static rows of ``backend_alias`` match the configured recurring tasks.
-
-    A new task, or one whose schedule changed, starts at its next slot after
-    now: it never fires for a slot that passed before it existed.
-    """
-    now = now or timezone.now()
-    keep = []
-    for cfg in tasks:
-        keep.append(cfg.key)
-        payload = {"args": list(cfg.args), "kwargs": dict(cfg.kwargs)}
-        fields = {
-            "task_path": cfg.task_path, "payload": payload, "queue_name": cfg.queue_name,
-            "priority": cfg.priority, "description": cfg.description, "static": True,
-        }
-        with transaction.atomic(using=database):
-            row = (RecurringTask.objects.using(database).select_for_update()
-                   .filter(backend_alias=backend_alias, key=cfg.key).first())
-            if row is None:
-                try:
-                    with transaction.atomic(using=database):
-                        RecurringTask.objects.using(database).create(
-                            backend_alias=backend_alias, key=cfg.key, schedule=cfg.schedule,
-                            next_run_at=parse_schedule(cfg.schedule).next_after(now),
-                            created_at=now, updated_at=now, **fields,
-                        )
-                except IntegrityError:
-                    pass  # another scheduler created it first
-                continue
-            changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
-            if row.schedule != cfg.schedule or row.next_run_at is None:
-                changed["schedule"] = cfg.schedule
-                changed["next_run_at"] = parse_schedule(cfg.schedule).next_after(now)
-            if changed:
-                RecurringTask.objects.using(database).filter(pk=row.pk).update(updated_at=now, **changed)
-    (RecurringTask.objects.using(database)
-     .filter(backend_alias=backend_alias, static=True).exclude(key__in=keep).delete())
-
-
-def due_tasks(database: str, backend_alias: str, now: datetime, *, dynamic: bool) -> list[RecurringTask]:
-    qs = RecurringTask.objects.using(database).filter(
-        backend_alias=backend_alias, paused=False, next_run_at__lte=now
-    )
-    if not dynamic:
-        qs = qs.filter(static=True)
-    return list(qs.order_by("next_run_at"))
-
-
-def next_due_at(database: str, backend_alias: str, *, dynamic: bool) -> datetime | None:
-    qs = RecurringTask.objects.using(database).filter(backend_alias=backend_alias, paused=False)
-    if not dynamic:
-        qs = qs.filter(static=True)
-    return qs.order_by("next_run_at").values_list("next_run_at", flat=True).first()
-
-
-def recurring_job(backend, row: RecurringTask, now: datetime) -> NewJob:
-    """The job one slot of a recurring task enqueues."""
-    from ..results import clone_task, load_task
-
-    args, kwargs = row.payload.get("args", []), row.payload.get("kwargs", {})
-    try:
-        task = clone_task(load_task(row.task_path), queue_name=row.queue_name, priority=row.priority,
-                          backend=backend.alias)
-    except Exception:
-        return NewJob(backend_alias=backend.alias, queue_name=row.queue_name, task_path=row.task_path,
-                      priority=row.priority, state="ready", payload=encode_arguments(args, kwargs),
-                      enqueued_at=now, scheduled_at=now, recurring_key=row.key)
-    job = backend.new_job(task, args, kwargs, now)
-    job.recurring_key = row.key
-    return job
-
-
-def fire(backend, row: RecurringTask, now: datetime, *, slot: datetime | None = None) -> int | None:
-    """Enqueue one slot of ``row``; None if another scheduler fired that slot first.
-
-    The execution row (unique per alias, key and slot) and the job are
-    written in one transaction, so a slot fires exactly once even with
-    several schedulers, and a crash leaves either both or neither.
-    """
-    database = backend.database
-    if slot is None:
-        # After downtime several slots may have passed: fire the latest once.
-        slot = max(row.next_run_at, parse_schedule(row.schedule).previous_at_or_before(now))
-    following = parse_schedule(row.schedule).next_after(max(now, slot))
-    try:
-        with transaction.atomic(using=database):
-            execution = RecurringExecution.objects.using(database).create(
-                backend_alias=row.backend_alias, task_key=row.key, run_at=slot, created_at=now
-            )
-            [job_id] = backend.store([recurring_job(backend, row, now)])
-            RecurringExecution.objects.using(database).filter(pk=execution.pk).update(job_id=job_id)
-            RecurringTask.objects.using(database).filter(pk=row.pk).update(
-                last_run_at=slot, next_run_at=following, updated_at=now
-            )
-    except IntegrityError:
-        # Lost the race for this slot; move our cursor past it.
-        RecurringTask.objects.using(database).filter(pk=row.pk, next_run_at__lte=slot).update(
-            next_run_at=following
-        )
-        return None
-    logger.info("recurring task %s fired for %s (job %s)", row.key, slot.isoformat(), job_id)
-    return job_id
-
-
-def fire_due(backend, now: datetime, *, dynamic: bool) -> int:
-    fired = 0
-    for row in due_tasks(backend.database, backend.alias, now, dynamic=dynamic):
-        if fire(backend, row, now) is not None:
-            fired += 1
-    return fired
-
-
 def info(row: RecurringTask) -> RecurringInfo:
     try:
         words = parse_schedule(row.schedule).describe()
@@ -169,7 +54,7 @@ def info(row: RecurringTask) -> RecurringInfo:
 
 
 def _row(backend_alias: str, key: str) -> RecurringTask:
-    row = RecurringTask.objects.using(get_config(backend_alias).database_alias).filter(
+    row = RecurringTask.objects.using(handle(backend_alias).database).filter(
         backend_alias=backend_alias, key=key).first()
     if row is None:
         raise RecurringTaskError(f"no recurring task {key!r} in backend {backend_alias!r}")
@@ -177,7 +62,7 @@ def _row(backend_alias: str, key: str) -> RecurringTask:
 
 
 def list_recurring(backend_alias: str) -> list[RecurringInfo]:
-    db = get_config(backend_alias).database_alias
+    db = handle(backend_alias).database
     return [info(r) for r in RecurringTask.objects.using(db).filter(backend_alias=backend_alias).order_by("key")]
 
 
@@ -186,6 +71,7 @@ def get_recurring(backend_alias: str, key: str) -> RecurringInfo:
 
 
 def schedule(
+    backend_alias: str,
     key: str,
     task_path: str,
     schedule: str,
@@ -195,10 +81,9 @@ def schedule(
     queue_name: str = "default",
     priority: int = 0,
     description: str = "",
-    backend_alias: str = "default",
 ) -> RecurringInfo:
     """Create or update a dynamic recurring task (needs ``scheduler.dynamic_tasks_enabled``)."""
-    cfg = get_config(backend_alias)
+    cfg = handle(backend_alias).config
     if not cfg.scheduler.dynamic_tasks_enabled:
         raise RecurringTaskError(
             f"dynamic recurring tasks are off for backend {backend_alias!r}; "
@@ -208,10 +93,11 @@ def schedule(
         raise RecurringTaskError("a recurring task key must be 1 to 255 characters")
     if "." not in task_path:
         raise RecurringTaskError(f"{task_path!r} is not a dotted task path (module.function)")
-    if cfg.queues and queue_name not in cfg.queues:
-        raise RecurringTaskError(f"queue {queue_name!r} is not in TASKS[{backend_alias!r}]['QUEUES']")
-    if not -100 <= priority <= 100:
-        raise RecurringTaskError(f"priority must be between -100 and 100, got {priority}")
+    try:
+        check_queue(backend_alias, cfg.queues, queue_name)
+        check_priority(priority)
+    except EnqueueError as exc:
+        raise RecurringTaskError(str(exc)) from None
     parsed = parse_schedule(schedule)  # raises with the expression and the reason
     encode_arguments(args or [], kwargs or {})
     db, now = cfg.database_alias, timezone.now()
@@ -233,9 +119,9 @@ def schedule(
     return info(row)
 
 
-def unschedule(key: str, *, backend_alias: str = "default") -> int:
+def unschedule(backend_alias: str, key: str) -> int:
     """Remove a dynamic recurring task; returns 1, or 0 if it is unknown or static."""
-    db = get_config(backend_alias).database_alias
+    db = handle(backend_alias).database
     deleted, _ = RecurringTask.objects.using(db).filter(backend_alias=backend_alias, key=key, static=False).delete()
     return deleted
 
@@ -243,7 +129,7 @@ def unschedule(key: str, *, backend_alias: str = "default") -> int:
 def set_paused(backend_alias: str, key: str, paused: bool) -> Change:
     """Pause or resume a recurring task without removing it. Idempotent."""
     row = _row(backend_alias, key)
-    db = get_config(backend_alias).database_alias
+    db = handle(backend_alias).database
     if row.paused == paused:
         return Change(key, False, f"{key} is already {'paused' if paused else 'active'}")
     changes = {"paused": paused, "updated_at": timezone.now()}

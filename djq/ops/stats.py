@@ -8,11 +8,13 @@ from datetime import datetime, timedelta
 from django.db.models import Count
 from django.utils import timezone
 
+from ..engine.handle import handle
 from ..models import Job
-from .concurrency import SemaphoreInfo, list_semaphores
+from ..states import FAILED, FINISHED, QUEUED
 from .health import ProcessRow, list_processes
 from .queues import QueueRow, list_queues
 from .recurring import RecurringInfo, list_recurring
+from .semaphores import SemaphoreInfo, list_semaphores
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +32,13 @@ class Snapshot:
 
 
 def snapshot(backend_alias: str) -> Snapshot:
-    from ..config import get_config
-
-    db = get_config(backend_alias).database_alias
+    db = handle(backend_alias).database
     now = timezone.now()
     queues = list_queues(backend_alias)
-    totals = {state: sum(getattr(q, state) for q in queues)
-              for state in ("ready", "scheduled", "claimed", "blocked", "failed")}
+    totals = {state: sum(getattr(q, state) for q in queues) for state in QUEUED}
     recent = dict(
         Job.objects.using(db)
-        .filter(backend_alias=backend_alias, state__in=("finished", "failed"),
+        .filter(backend_alias=backend_alias, state__in=(FINISHED, FAILED),
                 finished_at__gte=now - timedelta(minutes=1))
         .values("state").annotate(n=Count("id")).order_by().values_list("state", "n")
     )
@@ -47,5 +46,5 @@ def snapshot(backend_alias: str) -> Snapshot:
         backend_alias=backend_alias, database_alias=db, generated_at=now, totals=totals,
         finished_last_minute=recent.get("finished", 0), failed_last_minute=recent.get("failed", 0),
         queues=queues, processes=list_processes(backend_alias), recurring=list_recurring(backend_alias),
-        semaphores=list_semaphores(db),
+        semaphores=list_semaphores(backend_alias),
     )

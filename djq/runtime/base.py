@@ -12,8 +12,9 @@ from typing import Any
 from django.db import DatabaseError, InterfaceError, connections
 
 from ..config import BackendConfig
+from ..engine import processes
+from ..engine.handle import Handle
 from ..hooks import run_hooks
-from ..ops import processes
 from . import errors
 from .procline import set_title
 
@@ -31,6 +32,7 @@ class Runner:
     def __init__(self, config: BackendConfig, *, name: str, supervisor_id: int | None = None) -> None:
         self.config = config
         self.database = config.database_alias
+        self.handle = Handle(config.alias, config)
         self.name = name
         self.supervisor_id = supervisor_id
         self.hostname = socket.gethostname()

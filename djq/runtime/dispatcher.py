@@ -8,8 +8,7 @@ import time
 from django.utils import timezone
 
 from ..config import BackendConfig, DispatcherConfig
-from ..db.sql import dialect_for
-from ..ops import concurrency
+from ..engine import slots
 from .base import DB_ERRORS, Runner
 
 logger = logging.getLogger("djq.runtime")
@@ -22,7 +21,7 @@ class Dispatcher(Runner):
                  supervisor_id: int | None = None):
         super().__init__(config, name=name, supervisor_id=supervisor_id)
         self.dispatcher = dispatcher
-        self.dialect = dialect_for(self.database, use_skip_locked=config.use_skip_locked, notify=config.listen_notify)
+        self.dialect = self.handle.dialect
         self._next_maintenance = 0.0
 
     @property
@@ -47,10 +46,10 @@ class Dispatcher(Runner):
         batch = self.dispatcher.batch_size
         promoted, limited_due = self.dialect.promote_due_and_check(self.config.alias, now, batch)
         if limited_due:
-            promoted += concurrency.dispatch_due_limited(self.database, self.config.alias, now, batch)
+            promoted += slots.dispatch_due_limited(self.handle, now, batch)
         if promoted and not self.config.silence_polling:
             logger.info("%s promoted %d scheduled jobs", self.name, promoted)
         if self.dispatcher.concurrency_maintenance and time.monotonic() >= self._next_maintenance:
             self._next_maintenance = time.monotonic() + self.dispatcher.concurrency_maintenance_interval
-            concurrency.maintain(self.database, now)
+            slots.maintain(self.handle, now)
         return promoted >= batch

@@ -15,9 +15,9 @@ from datetime import timedelta
 from django.db import connections
 from django.utils import timezone
 
+from ..engine import processes
 from ..exceptions import ProcessPrunedError
 from ..models import Process
-from ..ops import processes
 from . import errors
 from .base import DB_ERRORS, Runner
 from .supervisor import Slot, Supervisor, describe_exit
@@ -166,10 +166,10 @@ class ForkSupervisor(Supervisor):
                 row = self.child_row(pid)
                 if row is not None:
                     if pruned:
-                        failed = processes.fail_claimed_jobs(self.database, [row], ProcessPrunedError(pruned))
+                        failed = processes.fail_claimed_jobs(self.handle, [row], ProcessPrunedError(pruned))
                         processes.deregister(self.database, row)
                     else:
-                        failed = processes.handle_exited(self.database, row, reason)
+                        failed = processes.handle_exited(self.handle, row, reason)
                     if failed:
                         logger.warning("failed %d jobs held by %s: %s", len(failed), slot.name,
                                        ", ".join(map(str, failed)))

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import time
 
-from django.db import connections
-from django.db.migrations.executor import MigrationExecutor
-
+from ..db.schema import pending_migrations
 from ..exceptions import MigrationsPending
-
-
-def pending_migrations(database: str) -> list[str]:
-    executor = MigrationExecutor(connections[database])
-    targets = [key for key in executor.loader.graph.leaf_nodes() if key[0] == "djq"]
-    plan = executor.migration_plan(targets)
-    return [f"{m.app_label}.{m.name}" for m, backwards in plan if not backwards]
 
 
 def wait_for_migrations(database: str, timeout: float, *, on_wait=None) -> None:

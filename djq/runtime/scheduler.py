@@ -9,7 +9,7 @@ from django.tasks import task_backends
 from django.utils import timezone
 
 from ..config import BackendConfig
-from ..ops import maintenance, recurring
+from ..engine import recurring, retention
 from .base import DB_ERRORS, Runner
 
 logger = logging.getLogger("djq.runtime")
@@ -62,7 +62,7 @@ class Scheduler(Runner):
     def cleanup(self) -> None:
         cfg = self.config
         finished_age = cfg.clear_finished_jobs_after if cfg.preserve_finished_jobs else 0
-        result = maintenance.prune(
+        result = retention.prune(
             self.database,
             backend_alias=cfg.alias,
             finished_older_than=finished_age,

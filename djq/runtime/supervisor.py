@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from django.db import connections
 
 from ..config import BackendConfig
+from ..engine import processes
+from ..engine.handle import Handle
 from ..hooks import run_hooks
 from ..models import Process
-from ..ops import processes
 from . import errors
 from .base import DB_ERRORS, Runner
 from .dispatcher import Dispatcher
@@ -91,6 +92,7 @@ class Supervisor:
                  standalone: bool = True) -> None:
         self.config = config
         self.database = config.database_alias
+        self.handle = Handle(config.alias, config)
         self.slots = slots
         self.migration_wait_timeout = migration_wait_timeout
         self.standalone = standalone
@@ -160,10 +162,10 @@ class Supervisor:
         never pruned here but by ``prune_hung()``, which stops them first.
         """
         if self.may_prune():
-            processes.prune_stale(self.database, self.config.alias, threshold=self.config.process_alive_threshold,
+            processes.prune_stale(self.handle, threshold=self.config.process_alive_threshold,
                                   exclude={self.process_id, *self.live_rows()})
             self.prune_hung()
-        processes.fail_missing(self.database, self.config.alias)
+        processes.fail_missing(self.handle)
         self._last_prune = time.monotonic()
 
     def prune_hung(self) -> None:
@@ -248,14 +250,3 @@ def describe_exit(name: str, pid: int, status: int) -> str:
             signame = f"signal {-code}"
         return f"{name} (pid {pid}) was killed by {signame}"
     return f"{name} (pid {pid}) exited with status {code}"
-
-
-def build_supervisor(config: BackendConfig, *, only_work: bool = False, only_dispatch: bool = False,
-                     skip_recurring: bool = False, migration_wait_timeout: float = 60.0,
-                     standalone: bool = True) -> Supervisor:
-    slots = plan(config, only_work=only_work, only_dispatch=only_dispatch, skip_recurring=skip_recurring)
-    if config.mode == "async":
-        from .threaded import AsyncSupervisor as cls
-    else:
-        from .fork import ForkSupervisor as cls
-    return cls(config, slots, migration_wait_timeout=migration_wait_timeout, standalone=standalone)

@@ -9,7 +9,7 @@ import time
 
 from django.db import connections
 
-from ..ops import processes
+from ..engine import processes
 from .base import DB_ERRORS, Runner
 from .supervisor import Slot, Supervisor
 
@@ -102,4 +102,4 @@ class AsyncSupervisor(Supervisor):
                 runner = slot.runner
                 if (runner is not None and runner.process_id is not None and slot.thread is not None
                         and slot.thread.is_alive()):
-                    processes.handle_exited(self.database, runner.process_id, f"{slot.name} did not stop in time")
+                    processes.handle_exited(self.handle, runner.process_id, f"{slot.name} did not stop in time")

@@ -22,10 +22,10 @@ from django.utils import timezone
 
 from ..config import BackendConfig, WorkerConfig, queue_matches
 from ..db.rows import ClaimedJob
-from ..db.sql import dialect_for
+from ..engine import processes
+from ..engine.execution import Attempt, execute
+from ..engine.finish import is_plain, write_outcomes
 from ..exceptions import ProcessExitError
-from ..execution import Attempt, execute
-from ..ops import processes
 from .base import DB_ERRORS, Runner
 
 logger = logging.getLogger("djq.runtime")
@@ -53,7 +53,7 @@ class Worker(Runner):
         self.worker = worker
         self.selectors: Sequence[str] = list(worker.queues)
         self.capacity = max(1, worker.threads * max(1, worker.prefetch_multiplier))
-        self.dialect = dialect_for(self.database, use_skip_locked=config.use_skip_locked, notify=config.listen_notify)
+        self.dialect = self.handle.dialect
         self.jobs: queue.SimpleQueue[ClaimedJob | None] = queue.SimpleQueue()
         self.inflight: dict[int, ClaimedJob] = {}
         self.running: dict[int, ClaimedJob] = {}
@@ -194,7 +194,7 @@ class Worker(Runner):
             batch, self._done = self._done, []
         claimed: list[ClaimedJob] = []
         try:
-            if limit and self._plain(batch):
+            if limit and is_plain(self.handle, [a.outcome for a in batch]):
                 changed, claimed = self.dialect.finish_and_claim(
                     self.process_id, [a.outcome for a in batch], self.config.alias, self.selectors, limit,
                     worker_id=self.worker_id, now=timezone.now(),
@@ -224,39 +224,9 @@ class Worker(Runner):
         """Record every finished attempt, claiming nothing."""
         self.cycle(0)
 
-    def _plain(self, batch: list[Attempt]) -> bool:
-        """Whether a batch is a plain UPDATE: no slots to release, no rows to delete."""
-        return not any(
-            a.outcome.concurrency_key or (a.outcome.state == "finished" and not self.config.preserve_finished_jobs)
-            for a in batch
-        )
-
     def _write(self, batch: list[Attempt]) -> None:
-        """The general finish: row deletions and concurrency slots, in one transaction."""
-        now = timezone.now()
-        delete = not self.config.preserve_finished_jobs
-        plain = [a.outcome for a in batch if not a.outcome.concurrency_key]
-        keyed = sorted((a.outcome for a in batch if a.outcome.concurrency_key), key=lambda o: o.concurrency_key)
-        woken = set()
-        with self.dialect.write_transaction():
-            changed = self.dialect.finish(self.process_id, [o for o in plain if not (delete and o.state == "finished")])
-            changed += self.dialect.delete_claimed(self.process_id,
-                                                   [o.id for o in plain if delete and o.state == "finished"])
-            # One at a time, in key order (no lock-order deadlocks between
-            # workers), and only for rows this worker still held: a job that
-            # recovery already failed gave its slot back then.
-            for o in keyed:
-                if delete and o.state == "finished":
-                    held = self.dialect.delete_claimed(self.process_id, [o.id])
-                else:
-                    held = self.dialect.finish(self.process_id, [o])
-                changed += held
-                if held:
-                    freed = self.dialect.release_slot(o.concurrency_key, now)
-                    if freed:
-                        woken.add(freed)
-        for alias, queue_name in woken:
-            self.dialect.notify(alias, [queue_name])
+        """The general finish (row deletions, concurrency slots), through the engine's one finish."""
+        changed = write_outcomes(self.handle, self.process_id, [a.outcome for a in batch])
         self._check_written(changed, batch)
 
     def _check_written(self, changed: int, batch: list[Attempt]) -> None:
@@ -304,7 +274,7 @@ class Worker(Runner):
             logger.warning("%s: %d jobs still running after shutdown_timeout (%ss); failing them",
                            self.name, len(still), self.config.shutdown_timeout)
             self._retry_db(lambda: processes.fail_claimed_jobs(
-                self.database, [self.process_id],
+                self.handle, [self.process_id],
                 ProcessExitError(f"{self.name} stopped before the job finished "
                                  f"(shutdown_timeout {self.config.shutdown_timeout}s)"),
             ))

@@ -31,8 +31,7 @@ def check(
     st = state(ctx)
     st.django()
     from djq.config import djq_aliases, validate
-    from djq.db.aliases import queue_databases
-    from djq.runtime.migrations import pending_migrations
+    from djq.ops.schema import pending_migrations, queue_databases
 
     from ..errors import describe
 

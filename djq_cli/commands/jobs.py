@@ -6,6 +6,9 @@ from typing import Annotated
 
 import typer
 
+from djq.states import ALL as ALL_STATES
+from djq.states import DISCARDABLE
+
 from ..context import state
 from ..parsing import duration, moment
 from .base import command, fail, group, usage
@@ -21,7 +24,7 @@ Examples:
   djq jobs retry --all --exception TimeoutError --yes
 """
 
-STATES = ("ready", "scheduled", "blocked", "claimed", "finished", "failed", "discarded")
+STATES = tuple(str(s) for s in ALL_STATES)
 COLUMNS = [("id", "ID"), ("queue_name", "Queue"), ("task_path", "Task"), ("state", "State"),
            ("priority", "Priority"), ("attempts", "Attempts"), ("enqueued_at", "Enqueued"),
            ("finished_at", "Finished"), ("last_error", "Last error")]
@@ -222,7 +225,7 @@ def discard(
       djq jobs discard 4211 4212 4213 --yes
     """
     st = state(ctx)
-    states = _states(state_, allowed=("ready", "scheduled", "blocked", "failed"))
+    states = _states(state_, allowed=tuple(str(s) for s in DISCARDABLE))
     _targets(ids, all_, state=states, queue=queue, task=task, exception=exception, older_than=older_than)
     single = bool(ids) and len(set(ids)) == 1
     ask = _consent("discard", ids, single=single, dry_run=dry_run, yes=yes)

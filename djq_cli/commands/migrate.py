@@ -21,8 +21,7 @@ def migrate(ctx: typer.Context) -> None:
     st.django()
     from django.core.management import call_command
 
-    from djq.db.aliases import queue_databases
-    from djq.runtime.migrations import pending_migrations
+    from djq.ops.schema import pending_migrations, queue_databases
 
     for database in sorted(queue_databases()):
         pending = pending_migrations(database)

@@ -56,14 +56,12 @@ def prune(
                                         ("failed", failed_older_than, "--failed-older-than"),
                                         ("recurring_executions", recurring_older_than, "--recurring-older-than"))}
     st.backend_object()
-    from djq.config import get_config
     from djq.ops.maintenance import prune as prune_rows
+    from djq.ops.maintenance import retention_defaults
 
-    cfg = get_config(st.backend)
-    defaults = {"finished": cfg.clear_finished_jobs_after, "failed": cfg.clear_failed_jobs_after,
-                "recurring_executions": cfg.clear_recurring_executions_after}
+    defaults = retention_defaults(st.backend)
     ages = {kind: given[kind] if given[kind] is not None else defaults[kind] for kind in given}
-    result = prune_rows(cfg.database_alias, backend_alias=st.backend, finished_older_than=ages["finished"],
+    result = prune_rows(st.backend, finished_older_than=ages["finished"],
                         failed_older_than=ages["failed"], recurring_older_than=ages["recurring_executions"],
                         task_path=task_path, task_key=task_key, batch_size=batch_size, max_batches=max_batches,
                         dry_run=dry_run)

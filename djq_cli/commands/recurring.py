@@ -111,8 +111,8 @@ def schedule(
     st.backend_object()
     from djq.ops.recurring import schedule as schedule_task
 
-    info = schedule_task(key, task, cron, args=parsed_args, kwargs=parsed_kwargs, queue_name=queue,
-                         priority=priority, description=description, backend_alias=st.backend)
+    info = schedule_task(st.backend, key, task, cron, args=parsed_args, kwargs=parsed_kwargs, queue_name=queue,
+                         priority=priority, description=description)
     if st.json:
         print_json(info)
     else:
@@ -148,7 +148,7 @@ def unschedule(
         fail(f"{key!r} comes from settings; remove it from OPTIONS['recurring'] instead (or pause it)")
     if ask:
         confirm.ask(f"Unschedule {key!r} ({info.task_path}, {info.schedule})?")
-    removed = unschedule_task(key, backend_alias=st.backend)
+    removed = unschedule_task(st.backend, key)
     if st.json:
         print_json({"key": key, "unscheduled": bool(removed)})
     else:

@@ -31,10 +31,9 @@ def list_(ctx: typer.Context) -> None:
     """
     st = state(ctx)
     st.backend_object()
-    from djq.config import get_config
-    from djq.ops.concurrency import list_semaphores
+    from djq.ops.semaphores import list_semaphores
 
-    st.output(list_semaphores(get_config(st.backend).database_alias), COLUMNS)
+    st.output(list_semaphores(st.backend), COLUMNS)
 
 
 def register(app: typer.Typer) -> None:

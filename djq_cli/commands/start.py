@@ -63,7 +63,7 @@ def start(
     configure_logging(st.verbose)
     setup = st.django()
     from djq.config import get_config, skip_recurring_from_env
-    from djq.runtime.supervisor import build_supervisor
+    from djq.runtime.launch import build_supervisor
 
     overrides = {"mode": mode} if mode else None
     cfg = get_config(st.backend, config_file=config, overrides=overrides)

@@ -109,8 +109,8 @@ def work(database: str, backend_alias: str | None = None) -> list[int]:
     from django.utils import timezone
 
     from djq.db.sql import dialect_for
-    from djq.execution import execute
-    from djq.ops.processes import deregister, register
+    from djq.engine.execution import execute
+    from djq.engine.processes import deregister, register
 
     backend_alias = backend_alias or database
     dialect = dialect_for(database)
@@ -134,7 +134,7 @@ def failed_jobs(alias: str, n: int = 1, *, queue: str = "default", message: str 
 
 
 def register_process(alias: str, kind: str = "worker", name: str | None = None) -> int:
-    from djq.ops.processes import register
+    from djq.engine.processes import register
 
     return register(alias, backend_alias=alias, kind=kind, name=name or f"{kind}-1", hostname="test",
                     pid=os.getpid())

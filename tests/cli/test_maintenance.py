@@ -124,7 +124,7 @@ def test_prune_recurring_executions_by_key(alias, cli, backend):
     from django.utils import timezone
 
     from djq.config import RecurringTaskConfig
-    from djq.ops.recurring import due_tasks, fire, sync_static
+    from djq.engine.recurring import due_tasks, fire, sync_static
 
     sync_static(alias, alias, [RecurringTaskConfig(key=k, task_path="tests.tasks.add", schedule="@hourly",
                                                    args=(1, 2)) for k in ("a", "b")])

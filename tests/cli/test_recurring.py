@@ -12,7 +12,7 @@ import pytest
 def static(alias):
     """One recurring task as if configured in settings (synced the way the scheduler does)."""
     from djq.config import RecurringTaskConfig
-    from djq.ops.recurring import sync_static
+    from djq.engine.recurring import sync_static
 
     sync_static(alias, alias, [RecurringTaskConfig(key="nightly", task_path="tests.tasks.add", schedule="0 3 * * *",
                                                    args=(1, 2), description="adds")])

@@ -81,8 +81,8 @@ def lines(result: Run) -> list[list[str]]:
 @pytest.mark.vendors("sqlite", "postgresql")
 def test_every_command_works_with_only_a_database_url(alias, script, env, tmp_path):
     from djq.config import RecurringTaskConfig
-    from djq.ops.processes import register
-    from djq.ops.recurring import sync_static
+    from djq.engine.processes import register
+    from djq.engine.recurring import sync_static
 
     # Stored by task path by the standalone CLI; then run here, where the code is.
     enqueued = script(*[["enqueue", "tests.tasks.fail", "--args", f'["e{n}"]'] for n in range(4)],

@@ -1,7 +1,7 @@
 """Factories for the engine tests: a stand-in worker that makes the same calls the runtime makes.
 
 ``EngineWorker`` registers a process row, claims through the vendor dialect,
-runs jobs with ``djq.execution.execute`` and writes outcomes back the way
+runs jobs with ``djq.engine.execution.execute`` and writes outcomes back the way
 ``djq.runtime.worker.Worker._write`` does (finish and slot release in one
 transaction), all in the test's thread, so a test controls every step.
 """
@@ -22,9 +22,11 @@ from django.utils import timezone
 
 from djq.concurrency import ATTRIBUTE, ConcurrencyPolicy
 from djq.db.rows import ClaimedJob
-from djq.execution import Attempt, execute
+from djq.engine import processes
+from djq.engine.execution import Attempt, execute
+from djq.engine.finish import write_outcomes
+from djq.engine.handle import handle
 from djq.models import Job, Pause
-from djq.ops import processes
 
 
 class EngineWorker:
@@ -59,17 +61,8 @@ class EngineWorker:
         )
 
     def finish(self, attempts: Sequence[Attempt]) -> int:
-        """Write attempts back as the worker does: one finish, slots released in the same transaction."""
-        outcomes = [a.outcome for a in attempts]
-        keys = [o.concurrency_key for o in outcomes if o.concurrency_key]
-        if not keys:
-            return self.dialect.finish(self.process_id, outcomes)
-        now = timezone.now()
-        with self.dialect.write_transaction():
-            changed = self.dialect.finish(self.process_id, outcomes)
-            for key in keys:
-                self.dialect.release_slot(key, now)
-        return changed
+        """Write attempts back through the engine's one finish, as the runtime's worker does."""
+        return write_outcomes(handle(self.alias), self.process_id, [a.outcome for a in attempts])
 
     def run(self, limit: int = 100, selectors: Sequence[str] = ("*",)) -> list[Attempt]:
         """Claim up to ``limit`` jobs, execute them in order and record their outcomes."""

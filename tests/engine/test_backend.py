@@ -13,8 +13,8 @@ from django.tasks.signals import task_enqueued, task_started
 from django.utils import timezone
 
 from djq.backend import DjqBackend
+from djq.engine.execution import execute
 from djq.exceptions import EnqueueError
-from djq.execution import execute
 from tests import tasks
 from tests.engine import tasks_extra
 from tests.engine.conftest import djq_entry, later

@@ -10,8 +10,9 @@ from django.db import connections
 from django.tasks.base import TaskResultStatus
 from django.utils import timezone
 
+from djq.engine import slots
+from djq.engine.handle import handle
 from djq.models import Semaphore
-from djq.ops import concurrency as slots
 from tests import tasks
 from tests.engine import tasks_extra
 from tests.engine.conftest import djq_entry
@@ -123,7 +124,7 @@ def test_scheduled_limited_jobs_take_slots_when_due(alias, limited, jobs):
     assert states(jobs, results) == ["scheduled"] * 3
     assert not Semaphore.objects.using(alias).exists()
     due = when + timedelta(seconds=1)
-    assert slots.dispatch_due_limited(alias, alias, due, 100) == 3
+    assert slots.dispatch_due_limited(handle(alias), due, 100) == 3
     assert states(jobs, results) == ["ready", "blocked", "blocked"]
 
 
@@ -132,9 +133,9 @@ def test_maintenance_frees_a_slot_whose_holder_vanished(alias, limited, worker, 
     holder, waiting = task.enqueue(1), task.enqueue(1)
     worker.claim(1)
     jobs(id=holder.id).delete()  # gone without giving its slot back
-    assert slots.maintain(alias, timezone.now()) == 0  # nothing has expired yet
+    assert slots.maintain(handle(alias), timezone.now()) == 0  # nothing has expired yet
     assert jobs(waiting.id).state == "blocked"
-    assert slots.maintain(alias, timezone.now() + timedelta(seconds=61)) == 1
+    assert slots.maintain(handle(alias), timezone.now() + timedelta(seconds=61)) == 1
     assert jobs(waiting.id).state == "ready"
     assert semaphore(alias).value == 0
 
@@ -144,7 +145,7 @@ def test_maintenance_never_frees_a_slot_still_held(alias, limited, worker, jobs)
     holder, waiting = task.enqueue(1), task.enqueue(1)
     worker.claim(1)
     much_later = timezone.now() + timedelta(hours=2)
-    assert slots.maintain(alias, much_later) == 0
+    assert slots.maintain(handle(alias), much_later) == 0
     assert (jobs(holder.id).state, jobs(waiting.id).state) == ("claimed", "blocked")
     assert semaphore(alias).value == 0
     assert jobs(waiting.id).blocked_until > much_later  # waits again, for another duration
@@ -156,7 +157,7 @@ def test_maintenance_drops_an_unused_expired_semaphore(alias, limited, worker):
     task.enqueue(1)
     worker.run(1)
     assert semaphore(alias).value == 1
-    slots.maintain(alias, timezone.now() + timedelta(seconds=61))
+    slots.maintain(handle(alias), timezone.now() + timedelta(seconds=61))
     assert not Semaphore.objects.using(alias).exists()
 
 
@@ -170,17 +171,17 @@ def test_reconcile_hands_freed_slots_out_by_priority(alias, limited, worker, job
     worker.claim(2)
     for holder in holders:
         jobs(id=holder.id).delete()
-    assert slots.reconcile(alias, "account:1", timezone.now()) == 2
+    assert slots.reconcile(handle(alias), "account:1", timezone.now()) == 2
     assert states(jobs, [high, mid_first, mid_second, low]) == ["ready", "ready", "blocked", "blocked"]
     assert semaphore(alias).value == 0
-    assert slots.reconcile(alias, "account:1", timezone.now()) == 0
+    assert slots.reconcile(handle(alias), "account:1", timezone.now()) == 0
 
 
 def test_reconcile_counts_ready_and_claimed_holders(alias, limited, worker, jobs):
     task = limited(3)
     results = [task.enqueue(1) for _ in range(5)]
     worker.claim(1)
-    assert slots.reconcile(alias, "account:1", timezone.now()) == 0
+    assert slots.reconcile(handle(alias), "account:1", timezone.now()) == 0
     assert states(jobs, results) == ["claimed", "ready", "ready", "blocked", "blocked"]
 
 

@@ -6,8 +6,8 @@ import pytest
 from django.tasks.base import TaskResultStatus
 from django.utils import timezone
 
+from djq.engine.execution import execute
 from djq.exceptions import ResultSerializationError
-from djq.execution import execute
 from tests import tasks
 from tests.engine.conftest import close_enough
 

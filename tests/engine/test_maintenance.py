@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from djq.engine.retention import prune
 from djq.models import RecurringExecution
-from djq.ops.maintenance import prune
 from tests import tasks
 from tests.engine import tasks_extra
 from tests.engine.conftest import djq_entry

@@ -11,8 +11,8 @@ from django.tasks import task_backends
 from django.utils import timezone
 
 from djq.config import RecurringTaskConfig
+from djq.engine import recurring
 from djq.models import RecurringExecution, RecurringTask
-from djq.ops import recurring
 
 HOURLY = RecurringTaskConfig(key="hourly", task_path="tests.tasks.add", schedule="0 * * * *", args=(1, 2),
                              queue_name="cron", priority=3)

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.tasks.base import TaskResultStatus
 
+from djq.engine import processes, slots
+from djq.engine.execution import execute
+from djq.engine.handle import handle
 from djq.exceptions import ProcessExitError
-from djq.execution import execute
-from djq.ops import concurrency as slots
-from djq.ops import processes
 from tests import tasks
 from tests.engine import tasks_extra
 from tests.engine.conftest import close_enough
@@ -87,7 +87,7 @@ def test_orphan_recovery_counts_as_a_failed_attempt(alias, backend, retried, mak
     for attempt in (1, 2, 3):
         worker = make_worker(f"doomed-{attempt}")
         [job] = worker.claim()
-        failed = processes.fail_claimed_jobs(alias, [worker.process_id], ProcessExitError("killed"))
+        failed = processes.fail_claimed_jobs(handle(alias), [worker.process_id], ProcessExitError("killed"))
         assert failed == [job.id]
         row = jobs(result.id)
         assert len(row.attempts) == attempt
@@ -104,7 +104,8 @@ def test_orphan_recovery_counts_as_a_failed_attempt(alias, backend, retried, mak
 def test_orphan_recovery_without_a_policy_fails_the_job(alias, backend, worker):
     result = tasks.add.using(backend=alias).enqueue(1, 2)
     worker.claim()
-    assert processes.fail_claimed_jobs(alias, [worker.process_id], ProcessExitError("killed")) == [int(result.id)]
+    failed = processes.fail_claimed_jobs(handle(alias), [worker.process_id], ProcessExitError("killed"))
+    assert failed == [int(result.id)]
     fetched = backend.get_result(result.id)
     assert fetched.status == TaskResultStatus.FAILED
     assert fetched.worker_ids == [worker.worker_id]
@@ -117,7 +118,7 @@ def test_orphan_recovery_leaves_other_processes_alone(alias, make_worker, jobs):
     mine, theirs = make_worker("mine"), make_worker("theirs")
     [kept] = mine.claim(1)
     theirs.claim(1)
-    processes.fail_claimed_jobs(alias, [theirs.process_id], ProcessExitError("killed"))
+    processes.fail_claimed_jobs(handle(alias), [theirs.process_id], ProcessExitError("killed"))
     assert jobs(kept.id).state == "claimed"
     assert mine.finish([execute(kept)]) == 1
 
@@ -132,7 +133,7 @@ def test_a_retried_limited_job_gives_its_slot_back_and_queues_again(alias, backe
     assert (jobs(flaky.id).state, jobs(waiting.id).state) == ("scheduled", "ready")
     due = jobs(flaky.id).scheduled_at
     assert backend.dialect.promote_due(alias, due, 10) == 0  # limited jobs go through the slot check
-    assert slots.dispatch_due_limited(alias, alias, due, 10) == 1
+    assert slots.dispatch_due_limited(handle(alias), due, 10) == 1
     assert jobs(flaky.id).state == "blocked"  # `waiting` holds the only slot now
 
 
@@ -141,5 +142,5 @@ def test_orphan_recovery_gives_the_slot_back(alias, concurrency, worker, jobs):
     held = tasks.add.using(backend=alias).enqueue(1, 2)
     waiting = tasks.add.using(backend=alias).enqueue(3, 4)
     worker.claim()
-    processes.fail_claimed_jobs(alias, [worker.process_id], ProcessExitError("killed"))
+    processes.fail_claimed_jobs(handle(alias), [worker.process_id], ProcessExitError("killed"))
     assert (jobs(held.id).state, jobs(waiting.id).state) == ("failed", "ready")

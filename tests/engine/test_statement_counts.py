@@ -15,7 +15,7 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from djq.execution import execute
+from djq.engine.execution import execute
 from tests import tasks
 
 BATCH = 10

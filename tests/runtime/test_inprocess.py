@@ -16,7 +16,7 @@ from django.tasks.signals import task_finished, task_started
 from djq import hooks
 from djq.config import get_config
 from djq.models import Process
-from djq.runtime.supervisor import build_supervisor
+from djq.runtime.launch import build_supervisor
 from djq.runtime.worker import Worker
 from tests import tasks
 from tests.runtime.harness import wait_for_states, wait_until

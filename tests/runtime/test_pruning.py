@@ -16,8 +16,9 @@ import pytest
 from django.tasks.base import TaskResultStatus
 from django.utils import timezone
 
+from djq.engine import processes
+from djq.engine.handle import handle
 from djq.models import Job, Process
-from djq.ops import processes
 from tests import tasks
 from tests.runtime.harness import (
     assert_never_concurrent,
@@ -76,7 +77,7 @@ def test_a_pruned_worker_starts_none_of_the_jobs_it_had_prefetched(alias, backen
     os.killpg(runtime.pid, signal.SIGSTOP)
     try:
         wait_until(lambda: heartbeat_age(alias, worker_row["id"]) > THRESHOLD, 15, "the heartbeat to go stale")
-        failed = processes.prune_stale(alias, alias, threshold=THRESHOLD)
+        failed = processes.prune_stale(handle(alias), threshold=THRESHOLD)
         assert {int(i) for i in ids} <= set(failed)
         release.write_text("go")
     finally:

@@ -8,8 +8,8 @@ import pytest
 from django.tasks.base import TaskResultStatus
 from django.utils import timezone
 
+from djq.engine import processes
 from djq.models import Job, Process
-from djq.ops import processes
 from tests import tasks
 from tests.runtime.harness import last_error_class, wait_for_states
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, connections, transaction
 
+from ... import selectors as queue_selectors
 from ..rows import CLAIM_COLUMNS, ClaimedJob, NewJob, Outcome
 
 INSERT_COLUMNS = (
@@ -36,35 +37,8 @@ NOTIFY_CHANNEL = "djq"
 PAUSED = "queue_name NOT IN (SELECT queue_name FROM djq_pause WHERE backend_alias = %s)"
 
 
-def normalise_selectors(selectors: Sequence[str]) -> list[str]:
-    """Drop duplicates and anything after ``*`` (which already matches every queue)."""
-    out: list[str] = []
-    for s in selectors:
-        if s not in out:
-            out.append(s)
-        if s == "*":
-            break
-    return out
-
-
-def selector_clause(selector: str) -> tuple[str, list[Any]]:
-    """SQL restricting ``queue_name`` to one worker selector."""
-    if selector == "*":
-        return "", []
-    if selector.endswith("*"):
-        prefix = selector[:-1]
-        pattern = prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-        # SQLite's LIKE ignores case; the substr() test keeps "email*" off "Email".
-        return " AND queue_name LIKE %s ESCAPE '!' AND substr(queue_name, 1, %s) = %s", [
-            pattern + "%", len(prefix), prefix,
-        ]
-    return " AND queue_name = %s", [selector]
-
-
-def selector_rank(selectors: Sequence[str], queue: str) -> int:
-    from ...config import queue_matches
-
-    return next((rank for rank, s in enumerate(selectors) if queue_matches(s, queue)), len(selectors))
+normalise_selectors = queue_selectors.normalise
+selector_clause = queue_selectors.sql_clause
 
 
 class Dialect:
@@ -394,7 +368,7 @@ CLAIM_COLUMNS_SQL = ", ".join(CLAIM_COLUMNS)
 def sort_claimed(selectors: Sequence[str], rows: Sequence[tuple]) -> list[ClaimedJob]:
     jobs = [ClaimedJob.from_row(r) for r in rows]
     if len(selectors) > 1:
-        jobs.sort(key=lambda j: (selector_rank(selectors, j.queue_name), -j.priority, j.id))
+        jobs.sort(key=lambda j: (queue_selectors.rank(selectors, j.queue_name), -j.priority, j.id))
     else:
         jobs.sort(key=lambda j: (-j.priority, j.id))
     return jobs

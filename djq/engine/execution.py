@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,11 +14,11 @@ from django.tasks.base import TaskContext, TaskResult
 from django.tasks.signals import task_started
 from django.utils import timezone
 
-from .db.rows import ClaimedJob, Outcome
-from .exceptions import DjqError, ResultSerializationError
-from .ops.processes import format_error
-from .payload import encode_result
-from .results import build_result, load_task, run_after_of, task_for_job
+from ..db.rows import ClaimedJob, Outcome
+from ..exceptions import DjqError, ResultSerializationError
+from ..payload import encode_result
+from ..states import CLAIMED, FAILED, FINISHED, SCHEDULED
+from .task_results import build_result, load_task, run_after_of, task_for_job
 
 logger = logging.getLogger("djq.job")
 
@@ -41,11 +42,11 @@ def retry_policy(task_path: str, backend_alias: str):
     if policy is None and task is not None:
         policy = getattr(task.func, "__djq_retry__", None)
     if policy is None:
-        from .config import get_config
+        from ..config import get_config
 
         policy = get_config(backend_alias).retry
     if policy is not None and not hasattr(policy, "should_retry"):
-        from .config import RetryPolicy
+        from ..config import RetryPolicy
 
         policy = RetryPolicy(**policy)
     return policy
@@ -56,11 +57,11 @@ def _next_state(
 ) -> tuple[str, datetime | None, datetime | None]:
     """(state, finished_at, retry due time) after an attempt."""
     if exc is None:
-        return "finished", now, None
+        return FINISHED, now, None
     policy = retry_policy(task_path, backend_alias)
     if policy is not None and policy.should_retry(exc, attempts):
-        return "scheduled", None, now + timedelta(seconds=policy.delay(attempts))
-    return "failed", now, None
+        return SCHEDULED, None, now + timedelta(seconds=policy.delay(attempts))
+    return FAILED, now, None
 
 
 def _attempt_record(worker_id: str, started: datetime, finished: datetime, error: dict | None) -> dict:
@@ -88,7 +89,7 @@ def execute(job: ClaimedJob) -> Attempt:
             run_after=run_after_of(job.enqueued_at, job.scheduled_at),
         )
         result = build_result(
-            task=task, id=job.id, state="claimed", payload=job.payload, backend=job.backend_alias,
+            task=task, id=job.id, state=CLAIMED, payload=job.payload, backend=job.backend_alias,
             enqueued_at=job.enqueued_at, started_at=started, finished_at=None, attempts=job.attempts,
             worker_id=job.worker_id,
         )
@@ -113,7 +114,7 @@ def execute(job: ClaimedJob) -> Attempt:
     state, finished_at, retry_at = _next_state(job.task_path, job.backend_alias, error, len(attempts), finished)
     if error is None:
         logger.info("job %s %s finished in %.0f ms", job.id, job.task_path, elapsed_ms)
-    elif state == "scheduled":
+    elif state == SCHEDULED:
         logger.warning("job %s %s failed (%s: %s); retry %d at %s", job.id, job.task_path,
                        type(error).__name__, error, len(attempts) + 1, retry_at.isoformat())
     else:
@@ -136,7 +137,7 @@ def execute(job: ClaimedJob) -> Attempt:
             enqueued_at=job.enqueued_at, started_at=started, finished_at=finished_at, attempts=attempts,
             return_value=json.loads(return_json) if return_json is not None else None,
         )
-    return Attempt(outcome=outcome, result=final, terminal=state != "scheduled")
+    return Attempt(outcome=outcome, result=final, terminal=state != SCHEDULED)
 
 
 def recovered_outcome(job: dict[str, Any], error: DjqError, now: datetime) -> Outcome:
@@ -151,4 +152,14 @@ def recovered_outcome(job: dict[str, Any], error: DjqError, now: datetime) -> Ou
         scheduled_at=retry_at,
         attempts=json.dumps(attempts, separators=(",", ":")),
         return_value=None,
+        concurrency_key=job.get("concurrency_key"),
     )
+
+
+def format_error(exc: BaseException) -> dict:
+    """An exception as an attempt stores it."""
+    return {
+        "exception_class_path": f"{type(exc).__module__}.{type(exc).__qualname__}",
+        "message": str(exc),
+        "traceback": "".join(traceback.format_exception(exc)),
+    }

@@ -1,40 +1,29 @@
-"""Concurrency slots outside the hot path: dispatching limited scheduled jobs, and maintenance."""
+"""Concurrency slots outside the hot path: dispatching limited scheduled jobs, and slot upkeep."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
 
 from ..concurrency import without_slot
-from ..db.sql import dialect_for
 from ..models import Job, Semaphore
+from ..states import BLOCKED, READY, SCHEDULED, SLOT_HOLDING
+from .handle import Handle
 
 logger = logging.getLogger("djq.runtime")
 
 
-@dataclass(frozen=True, slots=True)
-class SemaphoreInfo:
-    key: str
-    free: int
-    limit: int
-    holders: int
-    blocked: int
-    expires_at: datetime
-
-
-def dispatch_due_limited(database: str, backend_alias: str, now: datetime, limit: int) -> int:
+def dispatch_due_limited(h: Handle, now: datetime, limit: int) -> int:
     """Due scheduled jobs with a concurrency key: take a slot, else block or discard."""
-    dialect = dialect_for(database)
+    database, backend_alias, dialect = h.database, h.alias, h.dialect
     woken: set[str] = set()
     with transaction.atomic(using=database):
         due = list(
             Job.objects.using(database)
-            .select_for_update(skip_locked=True)
-            .filter(state="scheduled", backend_alias=backend_alias, scheduled_at__lte=now,
+            .select_for_update(skip_locked=h.skip_locked)
+            .filter(state=SCHEDULED, backend_alias=backend_alias, scheduled_at__lte=now,
                     concurrency_key__isnull=False)
             .order_by("scheduled_at")
             .values("id", "queue_name", "concurrency_key", "concurrency_limit", "concurrency_duration",
@@ -44,7 +33,7 @@ def dispatch_due_limited(database: str, backend_alias: str, now: datetime, limit
         for job in sorted(due, key=lambda j: j["concurrency_key"]):
             duration = job["concurrency_duration"] or 0
             if dialect.acquire_slot(job["concurrency_key"], job["concurrency_limit"] or 1, duration, now):
-                changes = {"state": "ready"}
+                changes = {"state": READY}
                 woken.add(job["queue_name"])
             else:
                 changes = without_slot(job["concurrency_on_conflict"], now, duration)
@@ -53,21 +42,21 @@ def dispatch_due_limited(database: str, backend_alias: str, now: datetime, limit
     return len(due)
 
 
-def reconcile(database: str, key: str, now: datetime) -> int:
+def reconcile(h: Handle, key: str, now: datetime) -> int:
     """Recount one key's slots from the jobs that hold them; hand free ones to blocked jobs.
 
     A slot is held by a ready or claimed job with the key, so recounting
     under the semaphore's row lock can never let in more than ``limit``
     jobs, and frees a slot whose holder vanished. Returns jobs unblocked.
     """
-    dialect = dialect_for(database)
+    database, dialect = h.database, h.dialect
     unblocked = 0
     woken: set[tuple[str, str]] = set()
     with transaction.atomic(using=database):
         semaphore = Semaphore.objects.using(database).select_for_update().filter(key=key).first()
         jobs = Job.objects.using(database).filter(concurrency_key=key)
-        holders = jobs.filter(state__in=("ready", "claimed")).count()
-        blocked = jobs.filter(state="blocked")
+        holders = jobs.filter(state__in=SLOT_HOLDING).count()
+        blocked = jobs.filter(state=BLOCKED)
         sample = blocked.values("concurrency_limit", "concurrency_duration").first()
         if semaphore is None:
             if sample is None:
@@ -76,11 +65,11 @@ def reconcile(database: str, key: str, now: datetime) -> int:
                                   expires_at=now, created_at=now, updated_at=now)
         free = max(0, semaphore.limit - holders)
         waiting = list(
-            blocked.select_for_update(skip_locked=True).order_by("-priority", "id")
+            blocked.select_for_update(skip_locked=h.skip_locked).order_by("-priority", "id")
             .values("id", "backend_alias", "queue_name")[:free]
         ) if free else []
         for job in waiting:
-            Job.objects.using(database).filter(pk=job["id"]).update(state="ready", blocked_until=None)
+            Job.objects.using(database).filter(pk=job["id"]).update(state=READY, blocked_until=None)
             woken.add((job["backend_alias"], job["queue_name"]))
         unblocked = len(waiting)
         remaining = blocked.count() - unblocked if sample is not None else 0
@@ -100,39 +89,17 @@ def reconcile(database: str, key: str, now: datetime) -> int:
     return unblocked
 
 
-def maintain(database: str, now: datetime) -> int:
+def maintain(h: Handle, now: datetime) -> int:
     """Reconcile every key whose semaphore or blocked jobs have expired."""
+    database = h.database
     keys = set(Semaphore.objects.using(database).filter(expires_at__lt=now).values_list("key", flat=True))
     keys |= set(
-        Job.objects.using(database).filter(state="blocked", blocked_until__lt=now)
+        Job.objects.using(database).filter(state=BLOCKED, blocked_until__lt=now)
         .values_list("concurrency_key", flat=True).distinct()
     )
     unblocked = 0
     for key in sorted(k for k in keys if k):
-        unblocked += reconcile(database, key, now)
+        unblocked += reconcile(h, key, now)
     if unblocked:
         logger.info("concurrency maintenance unblocked %d jobs", unblocked)
     return unblocked
-
-
-def list_semaphores(database: str) -> list[SemaphoreInfo]:
-    sems = list(Semaphore.objects.using(database).order_by("key"))
-    counts = {
-        row["concurrency_key"]: row
-        for row in Job.objects.using(database)
-        .filter(concurrency_key__in=[s.key for s in sems])
-        .values("concurrency_key")
-        .annotate(
-            holders=Count("id", filter=Q(state__in=("ready", "claimed"))),
-            blocked=Count("id", filter=Q(state="blocked")),
-        )
-    }
-    return [
-        SemaphoreInfo(
-            key=s.key, free=s.value, limit=s.limit,
-            holders=counts.get(s.key, {}).get("holders", 0),
-            blocked=counts.get(s.key, {}).get("blocked", 0),
-            expires_at=s.expires_at,
-        )
-        for s in sems
-    ]

@@ -10,18 +10,19 @@ from typing import Any
 from django.tasks.base import Task, TaskError, TaskResult, TaskResultStatus
 from django.utils.module_loading import import_string
 
-from .exceptions import DjqError
+from ..exceptions import DjqError
+from ..states import JobState
 
 STATUS = {
-    "ready": TaskResultStatus.READY,
-    "scheduled": TaskResultStatus.READY,
-    "blocked": TaskResultStatus.READY,
-    "claimed": TaskResultStatus.RUNNING,
-    "finished": TaskResultStatus.SUCCESSFUL,
+    JobState.READY: TaskResultStatus.READY,
+    JobState.SCHEDULED: TaskResultStatus.READY,
+    JobState.BLOCKED: TaskResultStatus.READY,
+    JobState.CLAIMED: TaskResultStatus.RUNNING,
+    JobState.FINISHED: TaskResultStatus.SUCCESSFUL,
     # Dropped by a concurrency limit with on_conflict="discard": there is
     # nothing left to do, which Django can only say as SUCCESSFUL.
-    "discarded": TaskResultStatus.SUCCESSFUL,
-    "failed": TaskResultStatus.FAILED,
+    JobState.DISCARDED: TaskResultStatus.SUCCESSFUL,
+    JobState.FAILED: TaskResultStatus.FAILED,
 }
 
 
@@ -80,7 +81,7 @@ def build_result(
     ]
     worker_ids = [a["worker_id"] for a in attempts]
     last_attempted_at = datetime.fromisoformat(attempts[-1]["started_at"]) if attempts else None
-    if state == "claimed":
+    if state == JobState.CLAIMED:
         worker_ids.append(worker_id or "")
         last_attempted_at = started_at
     result = TaskResult(
@@ -97,6 +98,6 @@ def build_result(
         errors=errors,
         worker_ids=worker_ids,
     )
-    if state == "finished":
+    if state == JobState.FINISHED:
         object.__setattr__(result, "_return_value", return_value)
     return result
