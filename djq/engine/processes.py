@@ -12,7 +12,7 @@ from django.utils import timezone
 from ..exceptions import DjqError, ProcessExitError, ProcessMissingError, ProcessPrunedError
 from ..models import Job, Process
 from ..states import CLAIMED
-from .execution import recovered_outcome
+from .execution import recovered_outcome_or_failure
 from .finish import write_outcomes
 from .handle import Handle
 
@@ -77,7 +77,7 @@ def fail_claimed_jobs(h: Handle, process_ids: Iterable[int], error: DjqError) ->
             )
             if not jobs:
                 continue
-            outcomes = [recovered_outcome(job, error, now) for job in jobs]
+            outcomes = [recovered_outcome_or_failure(job, error, now) for job in jobs]
             # The rows are locked: every outcome is written.
             write_outcomes(h, process_id, outcomes, now=now)
         for outcome in outcomes:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from ..config import BackendConfig, WorkerConfig, queue_matches
 from ..db.rows import ClaimedJob
 from ..engine import processes
-from ..engine.execution import Attempt, execute
+from ..engine.execution import Attempt, execute, unrecorded_attempt, unstorable_outcome
 from ..engine.finish import is_plain, write_outcomes
 from ..exceptions import ProcessExitError
 from .base import DB_ERRORS, Runner
@@ -59,6 +59,7 @@ class Worker(Runner):
         self.running: dict[int, ClaimedJob] = {}
         self._done: list[Attempt] = []
         self._parked: list[ClaimedJob] = []  # taken by a thread while the lease had run out
+        self._suspect = False  # the last batch write failed: write the next one outcome by outcome
         self._done_lock = threading.Lock()
         self._announce: queue.SimpleQueue = queue.SimpleQueue()
         self._notified = False
@@ -106,12 +107,23 @@ class Worker(Runner):
             self.running[job.id] = job
             try:
                 attempt = execute(job)
+            except BaseException as exc:  # djq's own bookkeeping failed, not the task: still an outcome
+                attempt = self._unrecorded(job, exc)
             finally:
                 self.running.pop(job.id, None)
-                reset_task_connections()
+                try:
+                    reset_task_connections()
+                except Exception as exc:
+                    self.report(exc)
             with self._done_lock:
                 self._done.append(attempt)
             self.wake.set()
+
+    def _unrecorded(self, job: ClaimedJob, exc: BaseException) -> Attempt:
+        try:
+            return unrecorded_attempt(job, exc)
+        except BaseException:
+            return unrecorded_attempt(job, RuntimeError("the attempt could not be described"))
 
     def _announce_main(self) -> None:
         while True:
@@ -168,6 +180,8 @@ class Worker(Runner):
                     next_poll = time.monotonic() + self.poll_interval()
                 self.outage_over()
             except DB_ERRORS as exc:
+                if self._suspect and self._database_up():
+                    continue  # the database refused a batch, not went away: write it one outcome at a time
                 self.outage(exc)
                 self._recover_unknown_claims()
                 continue
@@ -194,7 +208,14 @@ class Worker(Runner):
             batch, self._done = self._done, []
         claimed: list[ClaimedJob] = []
         try:
-            if limit and is_plain(self.handle, [a.outcome for a in batch]):
+            if batch and self._suspect:
+                batch = self._write_one_by_one(batch)
+                self._suspect = False
+                if limit:
+                    claimed = self.dialect.claim(self.config.alias, self.selectors, limit,
+                                                 process_id=self.process_id, worker_id=self.worker_id,
+                                                 now=timezone.now())
+            elif limit and is_plain(self.handle, [a.outcome for a in batch]):
                 changed, claimed = self.dialect.finish_and_claim(
                     self.process_id, [a.outcome for a in batch], self.config.alias, self.selectors, limit,
                     worker_id=self.worker_id, now=timezone.now(),
@@ -210,15 +231,21 @@ class Worker(Runner):
         except BaseException:
             with self._done_lock:
                 self._done[:0] = batch  # keep them for the next try
+            # The next try writes them one at a time: if the database refused
+            # one of them (a value it cannot store), the others still go in.
+            self._suspect = self._suspect or bool(batch)
             raise
         for attempt in batch:
-            self.inflight.pop(attempt.outcome.id, None)
-            if attempt.terminal and attempt.result is not None:
-                self._announce.put(attempt.result)
+            self._recorded(attempt)
         for job in claimed:
             self.inflight[job.id] = job
             self.jobs.put(job)
         return claimed
+
+    def _recorded(self, attempt: Attempt) -> None:
+        self.inflight.pop(attempt.outcome.id, None)
+        if attempt.terminal and attempt.result is not None:
+            self._announce.put(attempt.result)
 
     def flush(self) -> None:
         """Record every finished attempt, claiming nothing."""
@@ -228,6 +255,55 @@ class Worker(Runner):
         """The general finish (row deletions, concurrency slots), through the engine's one finish."""
         changed = write_outcomes(self.handle, self.process_id, [a.outcome for a in batch])
         self._check_written(changed, batch)
+
+    def _write_one_by_one(self, batch: list[Attempt]) -> list[Attempt]:
+        """Write each outcome on its own; one the database refuses (while it answers) fails its job instead.
+
+        Each written attempt leaves ``batch`` (in place of a refused one, the
+        failure written instead is announced); on a real outage it raises
+        with the rest still in ``batch``, which ``cycle`` keeps for the next try.
+        """
+        while batch:
+            self._write_refusable(batch[0])  # raises with batch[0:] still to write
+            self._recorded(batch.pop(0))
+        return batch
+
+    def _write_refusable(self, attempt: Attempt) -> None:
+        """One outcome; if the database refuses it, a failure saying why (and, failing that, a bare one)."""
+        outcome = attempt.outcome
+        for minimal in (None, False, True):
+            try:
+                self._write([Attempt(outcome=outcome, result=attempt.result, terminal=attempt.terminal)])
+                if minimal is not None:
+                    attempt.outcome, attempt.result, attempt.terminal = outcome, None, True
+                return
+            except DB_ERRORS as exc:
+                if not self._database_up():
+                    raise
+                if minimal is None:
+                    logger.error("%s: the database refused the outcome of job %s (%s); failing the job",
+                                 self.name, outcome.id, str(exc).strip().splitlines()[0][:300] if str(exc).strip()
+                                 else type(exc).__name__)
+                if minimal is True:
+                    break
+                outcome = unstorable_outcome(attempt.outcome, exc, minimal=minimal is False)
+        # Not even a bare failure could be written while the database answers:
+        # leave the job to recovery when this worker exits, and carry on.
+        logger.error("%s: job %s could not be recorded at all; it stays claimed until this worker exits",
+                     self.name, attempt.outcome.id)
+
+    def _database_up(self) -> bool:
+        """After a failed statement: whether a fresh connection answers (a refusal, not an outage)."""
+        try:
+            connections[self.database].close()
+        except Exception:
+            pass
+        try:
+            with connections[self.database].cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except DB_ERRORS:
+            return False
 
     def _check_written(self, changed: int, batch: list[Attempt]) -> None:
         if changed != len(batch):
