@@ -24,6 +24,9 @@ from .task_results import build_result, load_task, run_after_of, task_for_job
 logger = logging.getLogger("djq.job")
 
 
+_UNSET: Any = object()
+
+
 class Attempt:
     """One executed attempt: what to write back, and what to announce after the write.
 
@@ -33,8 +36,9 @@ class Attempt:
 
     __slots__ = ("_attempts", "_job", "_result", "_return_json", "_task", "outcome", "run_seconds", "terminal")
 
-    def __init__(self, outcome: Outcome, terminal: bool, *, job: ClaimedJob | None = None, task: Task | None = None,
-                 attempts: list | None = None, return_json: str | None = None, run_seconds: float = 0.0) -> None:
+    def __init__(self, outcome: Outcome, terminal: bool, *, result: Any = _UNSET, job: ClaimedJob | None = None,
+                 task: Task | None = None, attempts: list | None = None, return_json: str | None = None,
+                 run_seconds: float = 0.0) -> None:
         self.outcome = outcome
         self.terminal = terminal
         self.run_seconds = run_seconds
@@ -43,6 +47,8 @@ class Attempt:
         self._attempts = attempts
         self._return_json = return_json
         self._result: TaskResult | None = None
+        if result is not _UNSET:  # a result given as is (None: there is none)
+            self.result = result
 
     @property
     def result(self) -> TaskResult | None:
@@ -59,10 +65,16 @@ class Attempt:
             )
         return self._result
 
+    @result.setter
+    def result(self, value: TaskResult | None) -> None:
+        self._result = value
+        if value is None:
+            self._task = None
+
     @property
     def has_result(self) -> bool:
         """Whether there is a result to announce (there is none when the task could not be loaded)."""
-        return self._task is not None
+        return self._result is not None or self._task is not None
 
     @property
     def failed(self) -> bool:
@@ -238,3 +250,83 @@ def format_error(exc: BaseException) -> dict:
         "message": str(exc),
         "traceback": "".join(traceback.format_exception(exc)),
     }
+
+
+# -- when recording itself fails ---------------------------------------------------
+# Whatever goes wrong after the task's own code (a retry policy that overflows,
+# an exception whose text cannot be formatted, a value the database refuses),
+# the attempt still ends in an outcome that can be written, so a job never
+# stays claimed and a worker thread never dies.
+
+#: Characters of an error message kept in a fallback record.
+_FALLBACK_TEXT = 2000
+
+
+def _plain_text(value: object) -> str:
+    """Text that every vendor stores: no NUL, no lone surrogate, bounded."""
+    try:
+        text = str(value)
+    except Exception:
+        text = f"<unprintable {type(value).__name__}>"
+    text = text[:_FALLBACK_TEXT].replace("\x00", "\\x00")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _fallback_error(exception_class_path: str, message: str) -> dict:
+    return {"exception_class_path": exception_class_path, "message": message, "traceback": message}
+
+
+def unrecorded_attempt(job: ClaimedJob, exc: BaseException, started: datetime | None = None) -> Attempt:
+    """A failed attempt for a job whose outcome could not be worked out (``exc`` came from djq, not the task)."""
+    now = timezone.now()
+    kind = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    message = _plain_text(f"djq could not record this attempt: {type(exc).__name__}: {_plain_text(exc)}")
+    try:
+        previous = list(job.attempts)
+    except Exception:
+        previous = []
+    record = _attempt_record(job.worker_id or "", started or now, now, _fallback_error(kind, message))
+    logger.error("job %s %s failed: %s", job.id, job.task_path, message)
+    outcome = Outcome(id=job.id, state=FAILED, finished_at=now, scheduled_at=None,
+                      attempts=json.dumps([*previous, record], separators=(",", ":")), return_value=None,
+                      concurrency_key=job.concurrency_key, started_at=started)
+    return Attempt(outcome=outcome, result=None, terminal=True)
+
+
+def unstorable_outcome(outcome: Outcome, exc: BaseException, *, minimal: bool = False) -> Outcome:
+    """The outcome to write instead of one the database refused: the attempt failed, saying why.
+
+    ``minimal`` drops the earlier attempts too, for when even those cannot be written again.
+    """
+    now = timezone.now()
+    message = _plain_text(f"djq could not store the outcome of this attempt: {type(exc).__name__}: "
+                          f"{_plain_text(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
+    attempts: list = []
+    record = {"worker_id": "", "started_at": (outcome.started_at or now).isoformat(), "finished_at": now.isoformat()}
+    if not minimal:
+        try:
+            attempts = json.loads(outcome.attempts)
+            last = attempts.pop() if attempts else {}
+            record.update({k: _plain_text(last[k]) for k in ("worker_id", "started_at", "finished_at") if k in last})
+        except Exception:
+            attempts = []
+    record["error"] = _fallback_error("djq.exceptions.ResultSerializationError", message)
+    return Outcome(id=outcome.id, state=FAILED, finished_at=now, scheduled_at=None,
+                   attempts=json.dumps([*attempts, record], separators=(",", ":")), return_value=None,
+                   concurrency_key=outcome.concurrency_key, started_at=outcome.started_at)
+
+
+def recovered_outcome_or_failure(job: dict[str, Any], error: DjqError, now: datetime) -> Outcome:
+    """``recovered_outcome``, or a plain failure when the retry policy itself fails (recovery never stops)."""
+    try:
+        return recovered_outcome(job, error, now)
+    except Exception as exc:
+        logger.error("job %s: its retry policy failed (%s: %s); failing it", job["id"], type(exc).__name__,
+                     _plain_text(exc))
+        message = _plain_text(f"{error} (and its retry policy failed: {type(exc).__name__}: {_plain_text(exc)})")
+        kind = f"{type(error).__module__}.{type(error).__qualname__}"
+        record = _attempt_record(job.get("worker_id") or "", job.get("started_at") or now, now,
+                                 _fallback_error(kind, message))
+        return Outcome(id=job["id"], state=FAILED, finished_at=now, scheduled_at=None,
+                       attempts=json.dumps([*(job.get("attempts") or []), record], separators=(",", ":")),
+                       return_value=None, concurrency_key=job.get("concurrency_key"))

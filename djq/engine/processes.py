@@ -12,7 +12,7 @@ from django.utils import timezone
 from ..exceptions import DjqError, ProcessExitError, ProcessMissingError, ProcessPrunedError
 from ..models import Job, Process
 from ..states import CLAIMED
-from .execution import recovered_outcome
+from .execution import recovered_outcome_or_failure
 from .finish import write_outcomes
 from .handle import Handle
 
@@ -29,9 +29,12 @@ def register(
     pid: int,
     supervisor_id: int | None = None,
     metadata: dict | None = None,
+    process_id: int | None = None,
 ) -> int:
+    """Insert a process row; ``process_id`` re-creates a pruned row under its old id (children keep pointing at it)."""
     now = timezone.now()
     process = Process.objects.using(database).create(
+        pk=process_id,
         backend_alias=backend_alias,
         kind=kind,
         name=name,
@@ -74,7 +77,7 @@ def fail_claimed_jobs(h: Handle, process_ids: Iterable[int], error: DjqError) ->
             )
             if not jobs:
                 continue
-            outcomes = [recovered_outcome(job, error, now) for job in jobs]
+            outcomes = [recovered_outcome_or_failure(job, error, now) for job in jobs]
             # The rows are locked: every outcome is written.
             write_outcomes(h, process_id, outcomes, now=now)
         for outcome in outcomes:
@@ -93,8 +96,11 @@ def handle_exited(h: Handle, process_id: int, reason: str) -> list[int]:
 def prune_stale(h: Handle, *, threshold: float, exclude: Iterable[int] = ()) -> list[int]:
     """Delete processes whose heartbeat is older than ``threshold`` seconds and fail their jobs.
 
-    ``exclude`` names rows known to be alive whatever their heartbeat says
-    (a supervisor's own live children, right after a database outage).
+    ``exclude`` names rows this caller knows about better (a supervisor's
+    own children, which it stops before it recovers their work). A row is
+    deleted only while its heartbeat is still stale, and before its jobs are
+    failed: a process whose heartbeat got through meanwhile keeps its row and
+    its jobs, and one that was pruned finds out at its next heartbeat.
     """
     cutoff = timezone.now() - timedelta(seconds=threshold)
     stale = list(
@@ -105,12 +111,13 @@ def prune_stale(h: Handle, *, threshold: float, exclude: Iterable[int] = ()) -> 
     )
     failed: list[int] = []
     for pk, name, seen in stale:
+        if not Process.objects.using(h.database).filter(pk=pk, last_heartbeat_at__lt=cutoff).delete()[0]:
+            continue  # it heartbeated (or someone else pruned it) since we looked
         age = (timezone.now() - seen).total_seconds()
         logger.warning("pruning %s: no heartbeat for %.0fs", name, age)
         failed += fail_claimed_jobs(
             h, [pk], ProcessPrunedError(f"process {name} sent no heartbeat for {age:.0f}s and was pruned")
         )
-        deregister(h.database, pk)
     return failed
 
 

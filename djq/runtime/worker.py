@@ -34,7 +34,15 @@ from django.utils import timezone
 from ..config import BackendConfig, WorkerConfig, queue_matches
 from ..db.rows import ClaimedJob
 from ..engine import processes
-from ..engine.execution import Attempt, backend_class, execute, finished_level, wanted
+from ..engine.execution import (
+    Attempt,
+    backend_class,
+    execute,
+    finished_level,
+    unrecorded_attempt,
+    unstorable_outcome,
+    wanted,
+)
 from ..engine.finish import is_plain, write_outcomes
 from ..exceptions import ProcessExitError
 from .base import DB_ERRORS, Runner
@@ -82,6 +90,8 @@ class Worker(Runner):
         self.inflight: dict[int, ClaimedJob] = {}
         self.running: dict[int, ClaimedJob] = {}
         self._done: list[Attempt] = []
+        self._parked: list[ClaimedJob] = []  # taken by a thread while the lease had run out
+        self._suspect = False  # the last batch write failed: write the next one outcome by outcome
         self._done_lock = threading.Lock()
         self._announce: queue.SimpleQueue = queue.SimpleQueue()
         self._notified = False
@@ -120,12 +130,25 @@ class Worker(Runner):
             job = self.jobs.get()
             if job is None:
                 return
+            if not self.leased():
+                # Stopped, cut off or pruned since this job was claimed: it
+                # may have been failed and retried elsewhere. The main thread
+                # hands it out again once a heartbeat proves it is still ours.
+                with self._done_lock:
+                    self._parked.append(job)
+                self.wake.set()
+                continue
             self.running[job.id] = job
             try:
                 attempt = execute(job)
+            except BaseException as exc:  # djq's own bookkeeping failed, not the task: still an outcome
+                attempt = self._unrecorded(job, exc)
             finally:
                 self.running.pop(job.id, None)
-                reset_task_connections()
+                try:
+                    reset_task_connections()
+                except Exception as exc:
+                    self.report(exc)
             with self._done_lock:
                 if not self._done:
                     self._first_done_at = time.monotonic()
@@ -135,6 +158,12 @@ class Worker(Runner):
             # otherwise it wakes by itself after FLUSH_DELAY.
             if done >= self.capacity // 2 or self.jobs.qsize() < self.worker.threads or not self.running:
                 self.wake.set()
+
+    def _unrecorded(self, job: ClaimedJob, exc: BaseException) -> Attempt:
+        try:
+            return unrecorded_attempt(job, exc)
+        except BaseException:
+            return unrecorded_attempt(job, RuntimeError("the attempt could not be described"))
 
     def _announce_main(self) -> None:
         while True:
@@ -168,9 +197,10 @@ class Worker(Runner):
         self._next_poll = 0.0
         while not self.stopping.is_set():
             try:
-                self.heartbeat_if_due()
+                self.heartbeat_if_due(force=not self.leased())
                 if self.stopping.is_set():
                     break
+                self._unpark()
                 now = time.monotonic()
                 if self._trip_due(now):
                     limit = self._free() if self._may_claim(now) else 0
@@ -185,12 +215,20 @@ class Worker(Runner):
                     self.log_summary()
                 self.outage_over()
             except DB_ERRORS as exc:
+                if self._suspect and self._database_up():
+                    continue  # the database refused a batch, not went away: write it one outcome at a time
                 self.outage(exc)
                 self._recover_unknown_claims()
                 continue
             if self._trip_due(time.monotonic()):
                 continue
             self.sleep(self._wait())
+
+    def _unpark(self) -> None:
+        with self._done_lock:
+            parked, self._parked = self._parked, []
+        for job in parked:
+            self.jobs.put(job)
 
     # -- when to make a round trip, and how much to claim ------------------------------
 
@@ -242,7 +280,14 @@ class Worker(Runner):
             batch, self._done = self._done, []
         claimed: list[ClaimedJob] = []
         try:
-            if limit and is_plain(self.handle, [a.outcome for a in batch]):
+            if batch and self._suspect:
+                batch = self._write_one_by_one(batch)
+                self._suspect = False
+                if limit:
+                    claimed = self.dialect.claim(self.config.alias, self.selectors, limit,
+                                                 process_id=self.process_id, worker_id=self.worker_id,
+                                                 now=timezone.now())
+            elif limit and is_plain(self.handle, [a.outcome for a in batch]):
                 changed, claimed = self.dialect.finish_and_claim(
                     self.process_id, [a.outcome for a in batch], self.config.alias, self.selectors, limit,
                     worker_id=self.worker_id, now=timezone.now(),
@@ -258,24 +303,28 @@ class Worker(Runner):
         except BaseException:
             with self._done_lock:
                 self._done[:0] = batch  # keep them for the next try
+            # The next try writes them one at a time: if the database refused
+            # one of them (a value it cannot store), the others still go in.
+            self._suspect = self._suspect or bool(batch)
             raise
         if batch:
             self.adapt(batch)
-        sender = None
         for attempt in batch:
-            self.inflight.pop(attempt.outcome.id, None)
-            self._count(attempt)
-            if attempt.terminal:
-                sender = sender or backend_class(self.config.alias)
-                if wanted(task_finished, sender, finished_level(attempt)) and attempt.has_result:
-                    self._announce.put(attempt)
+            self._recorded(attempt)
         for job in claimed:
             self.inflight[job.id] = job
             self.jobs.put(job)
         return claimed
 
-    def _count(self, attempt: Attempt) -> None:
+    def _recorded(self, attempt: Attempt) -> None:
+        """A written attempt: no longer held; counted; announced if anything receives it."""
+        self.inflight.pop(attempt.outcome.id, None)
         self._tally["failed" if attempt.failed else "finished" if attempt.terminal else "retried"] += 1
+        if attempt.terminal and attempt.has_result and wanted(task_finished, self._sender(), finished_level(attempt)):
+            self._announce.put(attempt)
+
+    def _sender(self) -> type:
+        return backend_class(self.config.alias)
 
     def log_summary(self, force: bool = False) -> None:
         """One INFO line for the jobs done since the last one, every SUMMARY_INTERVAL seconds."""
@@ -299,6 +348,55 @@ class Worker(Runner):
         """The general finish (row deletions, concurrency slots), through the engine's one finish."""
         changed = write_outcomes(self.handle, self.process_id, [a.outcome for a in batch])
         self._check_written(changed, batch)
+
+    def _write_one_by_one(self, batch: list[Attempt]) -> list[Attempt]:
+        """Write each outcome on its own; one the database refuses (while it answers) fails its job instead.
+
+        Each written attempt leaves ``batch`` (in place of a refused one, the
+        failure written instead is announced); on a real outage it raises
+        with the rest still in ``batch``, which ``cycle`` keeps for the next try.
+        """
+        while batch:
+            self._write_refusable(batch[0])  # raises with batch[0:] still to write
+            self._recorded(batch.pop(0))
+        return batch
+
+    def _write_refusable(self, attempt: Attempt) -> None:
+        """One outcome; if the database refuses it, a failure saying why (and, failing that, a bare one)."""
+        outcome = attempt.outcome
+        for minimal in (None, False, True):
+            try:
+                self._write([Attempt(outcome=outcome, result=attempt.result, terminal=attempt.terminal)])
+                if minimal is not None:
+                    attempt.outcome, attempt.result, attempt.terminal = outcome, None, True
+                return
+            except DB_ERRORS as exc:
+                if not self._database_up():
+                    raise
+                if minimal is None:
+                    logger.error("%s: the database refused the outcome of job %s (%s); failing the job",
+                                 self.name, outcome.id, str(exc).strip().splitlines()[0][:300] if str(exc).strip()
+                                 else type(exc).__name__)
+                if minimal is True:
+                    break
+                outcome = unstorable_outcome(attempt.outcome, exc, minimal=minimal is False)
+        # Not even a bare failure could be written while the database answers:
+        # leave the job to recovery when this worker exits, and carry on.
+        logger.error("%s: job %s could not be recorded at all; it stays claimed until this worker exits",
+                     self.name, attempt.outcome.id)
+
+    def _database_up(self) -> bool:
+        """After a failed statement: whether a fresh connection answers (a refusal, not an outage)."""
+        try:
+            connections[self.database].close()
+        except Exception:
+            pass
+        try:
+            with connections[self.database].cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except DB_ERRORS:
+            return False
 
     def _check_written(self, changed: int, batch: list[Attempt]) -> None:
         if changed != len(batch):
@@ -328,6 +426,9 @@ class Worker(Runner):
                 break
             if job is not None:
                 unstarted.append(job.id)
+        with self._done_lock:
+            unstarted += [job.id for job in self._parked]
+            self._parked = []
         for _ in self._threads:
             self.jobs.put(None)
         deadline = time.monotonic() + self.config.shutdown_timeout
