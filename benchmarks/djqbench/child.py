@@ -55,6 +55,8 @@ def prepare(spec: dict, workdir: Path):
     manage = write_project(system, workdir)
     server.ensure_database(system.name)
     options = worker_options(spec["processes"], spec["threads"], spec["polling_interval"], **spec.get("options", {}))
+    if spec.get("prefetch") and system.name == "djq":
+        options["workers"][0]["prefetch_multiplier"] = spec["prefetch"]
     stamps = workdir / "stamps.txt"
     settings_env = {
         "DJANGO_SETTINGS_MODULE": "benchproj.settings",

@@ -153,7 +153,7 @@ def plan_drain(a) -> list[dict]:
     for t in a.topologies.split(","):
         p, w = topology(t)
         out.append({"scenario": "drain", "n": a.n, "processes": p, "threads": w, "poll": a.poll,
-                    "sleep_ms": a.sleep_ms})
+                    "sleep_ms": a.sleep_ms, "prefetch": a.prefetch})
     return out
 
 
@@ -246,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("-N", "--n", type=int, default=n, help="jobs to drain")
         p.add_argument("--topologies", default=topologies, help="comma list of PROCESSESxTHREADS")
         p.add_argument("--poll", type=float, default=0.2, help="progress poll interval, seconds")
+        p.add_argument("--prefetch", type=int, default=0,
+                       help="djq only: the workers' prefetch_multiplier (default: djq's default)")
         p.add_argument("--sleep-ms", type=float, default=0,
                        help="jobs sleep this long (I/O-bound) instead of being no-ops")
 
