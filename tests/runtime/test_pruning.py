@@ -63,12 +63,17 @@ def test_a_pruned_worker_starts_none_of_the_jobs_it_had_prefetched(alias, backen
     """Item 1: the whole runtime is stopped past the threshold and pruned meanwhile (as another
     supervisor would); once continued, its worker starts none of the jobs it had claimed."""
     path, marker, release = str(tmp_path / "records.txt"), tmp_path / "started", tmp_path / "release"
-    blocker = tasks.block_until.using(backend=alias).enqueue(str(release), str(marker))
-    prefetched = [tasks.record.using(backend=alias).enqueue(path, f"p{i}", 0.05) for i in range(3)]
-    ids = [blocker.id, *(j.id for j in prefetched)]
-    # One claim takes all four: the first runs (and blocks), the others wait in the worker.
     runtime = start_runtime(options={"workers": [{"queues": ["*"], "threads": 1, "prefetch_multiplier": 4,
                                                   "polling_interval": 0.05}]})
+    # Quick jobs first: a worker holds its whole prefetch only once it has seen jobs finish quickly.
+    warm = backend.enqueue_all([(tasks.record.using(backend=alias), (path, f"w{i}", 0.0), {}) for i in range(8)])
+    wait_for_states(alias, [r.id for r in warm], ("finished",), runtime=runtime)
+    # One claim takes all four: the first runs (and blocks), the others wait in the worker.
+    blocker, *prefetched = backend.enqueue_all(
+        [(tasks.block_until.using(backend=alias), (str(release), str(marker)), {})]
+        + [(tasks.record.using(backend=alias), (path, f"p{i}", 0.05), {}) for i in range(3)]
+    )
+    ids = [blocker.id, *(j.id for j in prefetched)]
     wait_until(marker.exists, 15, "the blocking job to start")
     [worker_row] = [r for r in runtime.rows() if r["kind"] == "worker"]
     wait_until(lambda: set(Job.objects.using(alias).filter(id__in=ids).values_list("state", flat=True))
@@ -84,7 +89,8 @@ def test_a_pruned_worker_starts_none_of_the_jobs_it_had_prefetched(alias, backen
         os.killpg(runtime.pid, signal.SIGCONT)
 
     wait_until(lambda: gone(worker_row["pid"]), 20, "the pruned worker to stop")
-    assert not [r for r in read_records(path) if r.pid == worker_row["pid"]], "a pruned worker started a job"
+    assert not [r for r in read_records(path) if r.pid == worker_row["pid"] and r.token.startswith("p")], \
+        "a pruned worker started a job"
     assert "was pruned" in runtime.log()
     for job in prefetched:
         assert last_error_class(backend.get_result(job.id)) == PRUNED
