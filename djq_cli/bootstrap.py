@@ -100,7 +100,6 @@ def standalone_settings(url: str) -> dict:
 
 def setup_django(*, settings: str | None, pythonpath: str | None, database_url: str | None) -> Setup:
     """Configure and set up Django once, in the mode the options ask for."""
-    import django
     from django.conf import settings as django_settings
 
     if pythonpath:
@@ -118,10 +117,37 @@ def setup_django(*, settings: str | None, pythonpath: str | None, database_url: 
     else:
         django_settings.configure(**embedded_settings())
         setup = Setup(EMBEDDED, f"embedded SQLite in {data_dir()}")
-    django.setup()
+    _setup()
     if setup.mode == EMBEDDED:
         migrate_quietly()
     return setup
+
+
+def _setup() -> None:
+    """``django.setup()`` for a command line: the same, minus two imports a command never uses.
+
+    ``django.setup`` imports ``django.urls`` for the script prefix, and
+    Django's default logging builds the "mail admins" handler, which imports
+    the debug views (and with them ``django.http``, ``django.urls`` and the
+    templates) for error reports of web requests. Together that is a fifth
+    of an inspecting command's start-up; a command builds no URLs and
+    serves no requests. The project's own ``LOGGING`` applies as usual.
+    """
+    import logging.config
+
+    from django.apps import apps
+    from django.conf import settings
+    from django.utils.log import DEFAULT_LOGGING
+    from django.utils.module_loading import import_string
+
+    if settings.LOGGING_CONFIG:
+        handlers = {k: v for k, v in DEFAULT_LOGGING["handlers"].items() if k != "mail_admins"}
+        loggers = {name: {**cfg, "handlers": [h for h in cfg["handlers"] if h in handlers]}
+                   for name, cfg in DEFAULT_LOGGING["loggers"].items()}
+        logging.config.dictConfig({**DEFAULT_LOGGING, "handlers": handlers, "loggers": loggers})
+        if settings.LOGGING:
+            import_string(settings.LOGGING_CONFIG)(settings.LOGGING)
+    apps.populate(settings.INSTALLED_APPS)
 
 
 def migrate_quietly() -> None:

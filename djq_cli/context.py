@@ -109,6 +109,8 @@ def state(ctx: typer.Context) -> State:
 
 
 def to_jsonable(value: Any) -> Any:
+    if hasattr(value, "__json__"):  # a capped Count: the number, or "10000+"
+        return value.__json__()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
@@ -129,6 +131,8 @@ def print_json(document: Any) -> None:
 def _plain(value: Any) -> str:
     if value is None:
         return ""
+    if hasattr(value, "__json__"):  # a capped Count: 10000+
+        return str(value.__json__())
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, bool):

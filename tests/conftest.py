@@ -21,7 +21,8 @@ import django  # noqa: E402
 
 django.setup()
 
-DJQ_TABLES = ("djq_job", "djq_process", "djq_pause", "djq_semaphore", "djq_recurring_task", "djq_recurring_execution")
+DJQ_TABLES = ("djq_job", "djq_process", "djq_pause", "djq_semaphore", "djq_recurring_task", "djq_recurring_execution",
+              "djq_throughput")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -33,7 +33,6 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
-import yaml
 from django.conf import settings
 from django.core.signals import setting_changed
 
@@ -292,6 +291,8 @@ def _is_djq_backend(path: object) -> bool:
 
 
 def _yaml_layer(path: str, alias: str) -> tuple[Mapping, Source]:
+    import yaml  # only when a file is named: most commands never read one
+
     try:
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle)

@@ -82,6 +82,62 @@ class Outcome:
     return_value: str | None  # JSON text
     concurrency_key: str | None = None
     started_at: datetime | None = None  # when the attempt really started (claims set an estimate)
+    #: The attempt's error (class path, message), stored on the row for the listings' filters.
+    error_class: str | None = None
+    error_message: str | None = None
+    #: For the throughput rollup: where the job ran, when the attempt ended, how long it ran
+    #: and how long it waited from its due time to its start.
+    backend_alias: str = ""
+    queue_name: str = ""
+    task_path: str = ""
+    ended_at: datetime | None = None
+    run_seconds: float | None = None
+    pickup_seconds: float | None = None
+
+
+#: Characters of an error message kept on the row for text search (the attempt history keeps it all).
+ERROR_MESSAGE_CHARS = 1000
+
+
+@dataclass(slots=True)
+class ThroughputDelta:
+    """What one finish batch adds to one row of the per-minute rollup (``djq_throughput``)."""
+
+    backend_alias: str
+    minute: datetime
+    queue_name: str
+    task_path: str
+    shard: int
+    finished: int = 0
+    failed: int = 0
+    run_seconds: float = 0.0
+    runs: int = 0
+    pickup_seconds: float = 0.0
+    pickups: int = 0
+
+    @property
+    def key(self) -> tuple:
+        return (self.backend_alias, self.minute, self.queue_name, self.task_path, self.shard)
+
+
+def throughput_deltas(outcomes, shard: int) -> list[ThroughputDelta]:
+    """Sum outcomes per rollup row, in key order (writers lock rollup rows in one order: no deadlocks)."""
+    rows: dict[tuple, ThroughputDelta] = {}
+    for o in outcomes:
+        if o.ended_at is None:
+            continue
+        minute = as_aware(o.ended_at).astimezone(UTC).replace(second=0, microsecond=0)
+        delta = ThroughputDelta(o.backend_alias, minute, o.queue_name, o.task_path, shard)
+        delta = rows.setdefault(delta.key, delta)
+        delta.finished += o.state == "finished"
+        delta.failed += o.state == "failed"
+        if o.run_seconds is not None:
+            delta.run_seconds += o.run_seconds
+            delta.runs += 1
+        if o.pickup_seconds is not None:
+            delta.pickup_seconds += o.pickup_seconds
+            delta.pickups += 1
+    return [rows[k] for k in sorted(rows)]
 
 
 def as_json(value: Any) -> Any:

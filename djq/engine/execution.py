@@ -15,7 +15,7 @@ from django.tasks.base import Task, TaskContext, TaskResult
 from django.tasks.signals import task_enqueued, task_finished, task_started
 from django.utils import timezone
 
-from ..db.rows import ClaimedJob, Outcome
+from ..db.rows import ERROR_MESSAGE_CHARS, ClaimedJob, Outcome
 from ..exceptions import DjqError, ResultSerializationError
 from ..payload import encode_result
 from ..states import CLAIMED, FAILED, FINISHED, SCHEDULED
@@ -202,7 +202,8 @@ def execute(job: ClaimedJob) -> Attempt:
         error = exc
     finished = timezone.now()
     elapsed_ms = (time.perf_counter() - clock) * 1000
-    record = _attempt_record(job.worker_id, started, finished, format_error(error) if error else None)
+    error_record = format_error(error) if error else None
+    record = _attempt_record(job.worker_id, started, finished, error_record)
     attempts = [*job.attempts, record]
     state, finished_at, retry_at = _next_state(job.task_path, job.backend_alias, error, len(attempts), finished)
     if error is None:
@@ -222,6 +223,10 @@ def execute(job: ClaimedJob) -> Attempt:
         return_value=return_json,
         concurrency_key=job.concurrency_key,
         started_at=started,
+        **_error_columns(error_record),
+        backend_alias=job.backend_alias, queue_name=job.queue_name, task_path=job.task_path, ended_at=finished,
+        run_seconds=(finished - started).total_seconds(),
+        pickup_seconds=max(0.0, (started - job.scheduled_at).total_seconds()),
     )
     return Attempt(outcome, state != SCHEDULED, job=job, task=task, attempts=attempts, return_json=return_json,
                    run_seconds=elapsed_ms / 1000)
@@ -230,7 +235,8 @@ def execute(job: ClaimedJob) -> Attempt:
 def recovered_outcome(job: dict[str, Any], error: DjqError, now: datetime) -> Outcome:
     """The outcome of an attempt whose process died: a failure, retried if the policy allows."""
     started = job["started_at"] or now
-    attempts = [*job["attempts"], _attempt_record(job["worker_id"] or "", started, now, format_error(error))]
+    error_record = format_error(error)
+    attempts = [*job["attempts"], _attempt_record(job["worker_id"] or "", started, now, error_record)]
     state, finished_at, retry_at = _next_state(job["task_path"], job["backend_alias"], error, len(attempts), now)
     return Outcome(
         id=job["id"],
@@ -240,7 +246,18 @@ def recovered_outcome(job: dict[str, Any], error: DjqError, now: datetime) -> Ou
         attempts=json.dumps(attempts, separators=(",", ":")),
         return_value=None,
         concurrency_key=job.get("concurrency_key"),
+        **_error_columns(error_record),
+        backend_alias=job["backend_alias"], queue_name=job.get("queue_name", ""), task_path=job["task_path"],
+        ended_at=now, run_seconds=max(0.0, (now - started).total_seconds()),
     )
+
+
+def _error_columns(error: dict | None) -> dict[str, str | None]:
+    """The error columns an outcome writes (``None`` keeps the row's earlier error)."""
+    if error is None:
+        return {"error_class": None, "error_message": None}
+    return {"error_class": error["exception_class_path"][:255],
+            "error_message": error["message"][:ERROR_MESSAGE_CHARS]}
 
 
 def format_error(exc: BaseException) -> dict:

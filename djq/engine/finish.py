@@ -4,7 +4,9 @@ A worker's own outcomes and the outcomes recovery gives the jobs of a dead
 process go through ``write_outcomes``, so a success that is not kept, a
 retry, a failure and the concurrency slot a job gives back are decided in
 one place. Only rows still claimed by that process change: a job recovery
-took away (or another worker now holds) is left alone.
+took away (or another worker now holds) is left alone. Every write adds
+the outcomes it made to the per-minute throughput rollup in the same
+statement or transaction (``Dialect.finish``, ``Dialect.delete_finished``).
 """
 
 from __future__ import annotations
@@ -40,19 +42,19 @@ def write_outcomes(h: Handle, process_id: int, outcomes: Sequence[Outcome], *, n
     now = now or timezone.now()
     plain = [o for o in outcomes if not o.concurrency_key]
     updates = [o for o in plain if not deletes(h, o)]
-    removals = [o.id for o in plain if deletes(h, o)]
+    removals = [o for o in plain if deletes(h, o)]
     keyed = sorted((o for o in outcomes if o.concurrency_key), key=lambda o: o.concurrency_key)
     if not keyed and not (updates and removals):
         # One statement: autocommit is atomic enough, and saves BEGIN and COMMIT.
-        return dialect.finish(process_id, updates) if updates else dialect.delete_claimed(process_id, removals)
+        return dialect.finish(process_id, updates) if updates else dialect.delete_finished(process_id, removals)
     woken: set[tuple[str, str]] = set()
     with dialect.write_transaction():
-        changed = dialect.finish(process_id, updates) + dialect.delete_claimed(process_id, removals)
+        changed = dialect.finish(process_id, updates) + dialect.delete_finished(process_id, removals)
         # One at a time, in key order (no lock-order deadlocks between
         # writers), and a slot only for a row this process still held: a job
         # that recovery already failed gave its slot back then.
         for o in keyed:
-            held = dialect.delete_claimed(process_id, [o.id]) if deletes(h, o) else dialect.finish(process_id, [o])
+            held = dialect.delete_finished(process_id, [o]) if deletes(h, o) else dialect.finish(process_id, [o])
             changed += held
             if held:
                 freed = dialect.release_slot(o.concurrency_key, now)

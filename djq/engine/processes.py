@@ -73,7 +73,8 @@ def fail_claimed_jobs(h: Handle, process_ids: Iterable[int], error: DjqError) ->
                 Job.objects.using(h.database)
                 .select_for_update()
                 .filter(state=CLAIMED, process_id=process_id)
-                .values("id", "task_path", "backend_alias", "attempts", "started_at", "worker_id", "concurrency_key")
+                .values("id", "task_path", "backend_alias", "queue_name", "attempts", "started_at", "worker_id",
+                        "concurrency_key")
             )
             if not jobs:
                 continue

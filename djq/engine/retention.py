@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Job, RecurringExecution
+from ..models import Job, RecurringExecution, Throughput
 from ..states import DISCARDED, FAILED, FINISHED
 
 
@@ -98,3 +98,17 @@ def prune(
         counts["recurring_executions"] += n
         more = more or left
     return PruneResult(**counts, dry_run=dry_run, more_remaining=more, batches=max_batches - budget[0])
+
+
+#: Seconds of the per-minute throughput rollup that retention keeps (the overview reads the last hour).
+THROUGHPUT_RETENTION = 24 * 3600.0
+
+
+def prune_throughput(database: str, backend_alias: str, *, older_than: float = THROUGHPUT_RETENTION) -> int:
+    """Delete rollup rows of minutes older than ``older_than`` seconds; returns how many.
+
+    Run every minute or so, each run deletes about one minute's rows (one
+    per queue, task and shard), so one statement is a small one.
+    """
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    return Throughput.objects.using(database).filter(backend_alias=backend_alias, minute__lt=cutoff).delete()[0]

@@ -5,6 +5,7 @@ from .processes import Process
 from .queues import Pause
 from .recurring import RecurringExecution, RecurringTask
 from .semaphores import Semaphore
+from .throughput import Throughput
 
 __all__ = [
     "Job",
@@ -14,4 +15,5 @@ __all__ = [
     "RecurringExecution",
     "RecurringTask",
     "Semaphore",
+    "Throughput",
 ]

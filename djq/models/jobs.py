@@ -47,6 +47,11 @@ class Job(models.Model):
     blocked_until = models.DateTimeField(null=True)
     #: The recurring task that enqueued this job, if any.
     recurring_key = models.CharField(max_length=255, null=True)
+    #: The last attempt error's exception class path and message, written by
+    #: the finish with the attempt that raised it, so that listings filter
+    #: on them in SQL (the full history stays in ``attempts``).
+    error_class = models.CharField(max_length=255, null=True)
+    error_message = models.TextField(null=True)
 
     class Meta:
         db_table = "djq_job"

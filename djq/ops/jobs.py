@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
+from django.db.models import Q
 from django.tasks import task_backends
 from django.utils import timezone
 
@@ -15,8 +17,9 @@ from ..engine.handle import handle
 from ..engine.task_results import load_task
 from ..exceptions import DjqError, EnqueueError, JobNotFound, UndiscardableError
 from ..models import Job
-from ..states import ALL, CLAIMED, DISCARDABLE, FAILED, READY, SCHEDULED, TERMINAL
+from ..states import ALL, BLOCKED, CLAIMED, DISCARDABLE, DISCARDED, FAILED, FINISHED, READY, SCHEDULED, TERMINAL
 from .changes import BulkResult
+from .pages import COUNT_CAP, InvalidCursor, Page, capped_count
 
 
 def enqueue_by_path(
@@ -115,6 +118,9 @@ class JobRow:
     last_error: str | None
     worker_id: str | None
     concurrency_key: str | None
+    #: The last error's exception class path and message, as stored at finish time (``None`` if none).
+    error_class: str | None = None
+    error_message: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +157,8 @@ def _row(values: dict) -> JobRow:
     attempts = values["attempts"] or []
     last = next((a["error"] for a in reversed(attempts) if a.get("error")), None)
     running = 1 if values["state"] == CLAIMED else 0
+    error_class = values.get("error_class") or (last or {}).get("exception_class_path")
+    error_message = values.get("error_message") if values.get("error_class") else (last or {}).get("message")
     return JobRow(
         id=values["id"], backend_alias=values["backend_alias"], queue_name=values["queue_name"],
         task_path=values["task_path"], priority=values["priority"], state=values["state"],
@@ -158,6 +166,7 @@ def _row(values: dict) -> JobRow:
         finished_at=values["finished_at"], attempts=len(attempts) + running,
         last_error=f"{last['exception_class_path'].rsplit('.', 1)[-1]}: {last.get('message', '')}" if last else None,
         worker_id=values["worker_id"], concurrency_key=values["concurrency_key"],
+        error_class=error_class, error_message=error_message,
     )
 
 
@@ -186,6 +195,195 @@ def _error_matches(attempts: list, exception_class: str) -> bool:
         return False
     path = last["exception_class_path"]
     return path == exception_class or path.rsplit(".", 1)[-1] == exception_class
+
+
+#: The order of each state's pages (each matches an index; see migration 0003).
+#: ``None`` is every state at once, newest first.
+ORDERS: dict[str | None, str] = {
+    READY: "priority DESC, id (claim order)",
+    SCHEDULED: "scheduled_at, id (next due first)",
+    BLOCKED: "priority DESC, id (release order)",
+    CLAIMED: "started_at, id (longest running first)",
+    FINISHED: "finished_at DESC, id DESC (newest first)",
+    FAILED: "finished_at DESC, id DESC (newest first)",
+    DISCARDED: "finished_at DESC, id DESC (newest first)",
+    None: "id DESC (newest first)",
+}
+
+
+#: Each state's sort key as (field, descending); ``None`` is every state (or several) at once.
+SORT_KEYS: dict[str | None, tuple[tuple[str, bool], ...]] = {
+    READY: (("priority", True), ("id", False)),
+    SCHEDULED: (("scheduled_at", False), ("id", False)),
+    BLOCKED: (("priority", True), ("id", False)),
+    CLAIMED: (("started_at", False), ("id", False)),
+    FINISHED: (("finished_at", True), ("id", True)),
+    FAILED: (("finished_at", True), ("id", True)),
+    DISCARDED: (("finished_at", True), ("id", True)),
+    None: (("id", True),),
+}
+
+
+def job_page(
+    backend_alias: str,
+    state: str | Sequence[str] | None,
+    *,
+    queue: str | None = None,
+    task_path: str | None = None,
+    exception_class: str | None = None,
+    text: str | None = None,
+    older_than: float | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    limit: int = 50,
+    count_cap: int = COUNT_CAP,
+) -> Page[JobRow]:
+    """One page of ``state``'s jobs in that state's order (``ORDERS``), every filter in SQL.
+
+    ``state`` is one state, or ``None`` (or several states) for all of them
+    newest first.
+
+    - ``queue``, ``task_path``: exact names.
+    - ``exception_class``: the last error's class, as a dotted path or a bare
+      class name (``TimeoutError`` matches ``builtins.TimeoutError``).
+    - ``text``: a substring of the last error's message, in any case.
+    - ``older_than``: seconds since the job ended (finished, failed and
+      discarded jobs) or was enqueued (the others).
+    - ``after`` / ``before``: a ``next_cursor`` / ``previous_cursor`` of an
+      earlier page of the same listing; at most one of them.
+
+    The page's ``count`` counts every matching job, capped at ``count_cap``
+    (``str(page.count)`` reads "10,000+" beyond it). Raises
+    ``InvalidCursor`` for a cursor this listing did not hand out.
+    """
+    states = (state,) if isinstance(state, str) else tuple(state or ())
+    one = states[0] if len(states) == 1 else None
+    if one is not None and one not in SORT_KEYS:
+        raise DjqError(f"unknown job state {one!r}; choose from {', '.join(STATES)}")
+    if after is not None and before is not None:
+        raise InvalidCursor("give after= or before=, not both")
+    keys = SORT_KEYS[one]
+    name = one or "all"
+    db = handle(backend_alias).database
+    qs = Job.objects.using(db).filter(backend_alias=backend_alias)
+    qs = qs.filter(state=one) if one else qs.filter(state__in=states) if states else qs
+    if queue:
+        qs = qs.filter(queue_name=queue)
+    if task_path:
+        qs = qs.filter(task_path=task_path)
+    if exception_class:
+        qs = qs.filter(_exception_filter(db, backend_alias, one, exception_class))
+    if text:
+        qs = qs.filter(error_message__icontains=text)
+    if older_than is not None:
+        cutoff = timezone.now() - timedelta(seconds=older_than)
+        ended = one in TERMINAL or (states and set(states) <= set(TERMINAL))
+        qs = qs.filter(finished_at__lt=cutoff) if ended else qs.filter(enqueued_at__lt=cutoff)
+    count = capped_count(qs, count_cap)
+    cursor = after or before
+    backwards = before is not None
+    window = qs
+    if cursor is not None:
+        window = window.filter(_beyond(keys, _decode(cursor, name, keys), backwards=backwards))
+    order = [("-" if desc != backwards else "") + column for column, desc in keys]
+    fetched = [_row(v) for v in window.order_by(*order).values(*LIST_FIELDS, "error_class", "error_message")
+               [: limit + 1]]
+    more = len(fetched) > limit
+    rows = fetched[:limit]
+    if backwards:
+        rows.reverse()
+    has_next = (more if not backwards else True) and bool(rows)
+    has_previous = (cursor is not None if not backwards else more) and bool(rows)
+    return Page(
+        rows=tuple(rows), count=count,
+        next_cursor=_encode(name, keys, rows[-1]) if has_next else None,
+        previous_cursor=_encode(name, keys, rows[0]) if has_previous else None,
+    )
+
+
+def _beyond(keys: tuple[tuple[str, bool], ...], values: list, *, backwards: bool) -> Q:
+    """Rows after ``values`` in the order ``keys`` (before them with ``backwards``), as an index range.
+
+    For (a, id) it reads ``a >= x AND (a > x OR id > y)`` (directions per
+    key), which every vendor turns into a range on ``a`` (the row-value
+    form is not an index range on MariaDB).
+    """
+
+    def op(desc: bool, strict: bool) -> str:
+        later = desc == backwards  # ascending forwards, or descending backwards: greater values come later
+        return ("gt" if strict else "gte") if later else ("lt" if strict else "lte")
+
+    (first, first_desc), rest = keys[0], keys[1:]
+    if not rest:
+        return Q(**{f"{first}__{op(first_desc, True)}": values[0]})
+    (second, second_desc), = rest
+    return Q(**{f"{first}__{op(first_desc, False)}": values[0]}) & (
+        Q(**{f"{first}__{op(first_desc, True)}": values[0]}) | Q(**{f"{second}__{op(second_desc, True)}": values[1]})
+    )
+
+
+def _encode(name: str, keys, row: JobRow) -> str:
+    parts = [name]
+    for column, _desc in keys:
+        value = getattr(row, column)
+        parts.append(str(_micros(value) if isinstance(value, datetime) else value))
+    return ".".join(parts)
+
+
+def _decode(cursor: str, name: str, keys) -> list:
+    parts = cursor.split(".")
+    if len(parts) != len(keys) + 1 or parts[0] != name:
+        raise InvalidCursor(f"{cursor!r} is not a cursor of this listing ({name} jobs); start from the first page")
+    values: list = []
+    for (column, _desc), text in zip(keys, parts[1:], strict=True):
+        try:
+            number = int(text)
+        except ValueError:
+            raise InvalidCursor(f"{cursor!r} is not a cursor of this listing; start from the first page") from None
+        values.append(_from_micros(number) if column.endswith("_at") else number)
+    return values
+
+
+def _micros(value: datetime) -> int:
+    return (value - _EPOCH) // timedelta(microseconds=1)
+
+
+def _from_micros(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _exception_filter(db: str, backend_alias: str, state: str | None, name: str) -> Q:
+    """``error_class`` equal to a dotted path, or to any class path ending in a bare class name.
+
+    For failed jobs the bare name is resolved to the stored class paths
+    first (a loose scan of their error-class index, one probe per class),
+    so the page is an equality range of that index; elsewhere it is a
+    suffix match.
+    """
+    if "." in name:
+        return Q(error_class=name)
+    if state == FAILED:
+        paths = [p for p in _failed_error_classes(db, backend_alias) if p == name or p.endswith("." + name)]
+        return Q(error_class__in=paths)
+    return Q(error_class=name) | Q(error_class__endswith="." + name)
+
+
+def _failed_error_classes(db: str, backend_alias: str) -> list[str]:
+    """The distinct error classes of ``backend_alias``'s failed jobs: one index probe each."""
+    sql = (
+        "WITH RECURSIVE c (name) AS ("
+        " SELECT MIN(error_class) FROM djq_job WHERE state = 'failed' AND backend_alias = %s"
+        " UNION ALL"
+        " SELECT (SELECT MIN(j.error_class) FROM djq_job j WHERE j.state = 'failed' AND j.backend_alias = %s"
+        " AND j.error_class > c.name) FROM c WHERE c.name IS NOT NULL"
+        ") SELECT name FROM c WHERE name IS NOT NULL"
+    )
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, [backend_alias, backend_alias])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def list_jobs(flt: JobFilter, *, limit: int = 50, before_id: int | None = None) -> list[JobRow]:

@@ -5,55 +5,67 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Min
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from ..db.rows import as_aware
+from ..db.sql.reads import capped_counts, distinct_values, oldest_ready
 from ..engine.handle import handle
 from ..exceptions import QueueNotFound
 from ..models import Job, Pause
 from ..states import QUEUED, READY
 from .changes import BulkResult, Change
+from .pages import Count
 
 
 @dataclass(frozen=True, slots=True)
 class QueueRow:
+    """One queue: its jobs per state (each count capped), its pause, and its latency."""
+
     name: str
     backend_alias: str
-    ready: int
-    scheduled: int
-    claimed: int
-    blocked: int
-    failed: int
+    ready: Count
+    scheduled: Count
+    claimed: Count
+    blocked: Count
+    failed: Count
     paused: bool
     latency: float | None  # seconds the oldest ready job has waited
     oldest_ready_at: datetime | None
 
 
-def list_queues(backend_alias: str, names: list[str] | None = None) -> list[QueueRow]:
-    """Every queue with work, failures or a pause, with counts per state."""
+#: A queue row's counts stop here ("1,000+"): a table of queues costs up to five counts per queue.
+QUEUE_COUNT_CAP = 1_000
+
+
+def list_queues(backend_alias: str, names: list[str] | None = None, *,
+                count_cap: int = QUEUE_COUNT_CAP) -> list[QueueRow]:
+    """Every queue with waiting, running or failed jobs, or a pause (or the ones in ``names``), by name.
+
+    Each count stops at ``count_cap`` (``Count.capped``), so the cost is
+    bounded by the number of queues and the cap, never by the table: the
+    queue names come from a loose index scan of each state's index, each
+    count from a ``LIMIT count_cap + 1`` subquery on the same index, the
+    latency from the first entry of the queue's ``djq_job_ready_age`` range.
+    """
     db = handle(backend_alias).database
-    jobs = Job.objects.using(db).filter(backend_alias=backend_alias, state__in=QUEUED)
     if names:
-        jobs = jobs.filter(queue_name__in=names)
-    counts: dict[str, dict[str, int]] = {}
-    for row in jobs.values("queue_name", "state").annotate(n=Count("id")).order_by():
-        counts.setdefault(row["queue_name"], {})[row["state"]] = row["n"]
-    oldest = dict(
-        Job.objects.using(db).filter(backend_alias=backend_alias, state=READY)
-        .values("queue_name").annotate(t=Min("scheduled_at")).order_by().values_list("queue_name", "t")
-    )
+        groups = [(state, name) for name in names for state in QUEUED]
+    else:
+        groups = distinct_values(db, backend_alias, QUEUED, "queue_name")
+    counts = capped_counts(db, backend_alias, groups, count_cap)
+    oldest = {q: as_aware(t) for q, t in
+              oldest_ready(db, backend_alias, sorted({q for s, q in groups if s == READY})).items()}
     paused = set(Pause.objects.using(db).filter(backend_alias=backend_alias).values_list("queue_name", flat=True))
-    found = set(counts) | paused
+    found = {queue for _state, queue in groups} | paused
     if names:
-        found |= set(names)
+        found = set(names)
     now = timezone.now()
     return [
         QueueRow(
             name=name, backend_alias=backend_alias,
-            ready=counts.get(name, {}).get("ready", 0), scheduled=counts.get(name, {}).get("scheduled", 0),
-            claimed=counts.get(name, {}).get("claimed", 0), blocked=counts.get(name, {}).get("blocked", 0),
-            failed=counts.get(name, {}).get("failed", 0), paused=name in paused,
+            **{state: Count.of(counts.get((state, name), 0), count_cap) for state in QUEUED},
+            paused=name in paused,
             latency=(now - oldest[name]).total_seconds() if name in oldest else None,
             oldest_ready_at=oldest.get(name),
         )
@@ -85,7 +97,7 @@ def size(backend_alias: str, name: str) -> int:
 def latency(backend_alias: str, name: str) -> float | None:
     db = handle(backend_alias).database
     oldest = (Job.objects.using(db).filter(backend_alias=backend_alias, queue_name=name, state=READY)
-              .aggregate(t=Min("scheduled_at"))["t"])
+              .aggregate(t=models.Min("scheduled_at"))["t"])
     return None if oldest is None else (timezone.now() - oldest).total_seconds()
 
 

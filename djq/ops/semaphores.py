@@ -1,19 +1,25 @@
-"""Concurrency semaphores as operators see them: slots free and taken, and who waits."""
+"""Concurrency semaphores as operators see them: free slots, limits, and the jobs blocked on each key."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from ..engine.handle import handle
 from ..models import Job, Semaphore
-from ..states import BLOCKED, SLOT_HOLDING
 
 
 @dataclass(frozen=True, slots=True)
-class SemaphoreInfo:
+class SemaphoreRow:
+    """One concurrency key in use.
+
+    ``holders`` is ``limit - free`` (the slots taken, by the semaphore's own
+    accounting); ``blocked`` counts the jobs of every backend on the
+    database waiting for a slot of this key.
+    """
+
     key: str
     free: int
     limit: int
@@ -22,25 +28,23 @@ class SemaphoreInfo:
     expires_at: datetime
 
 
-def list_semaphores(backend_alias: str) -> list[SemaphoreInfo]:
-    database = handle(backend_alias).database
-    sems = list(Semaphore.objects.using(database).order_by("key"))
-    counts = {
-        row["concurrency_key"]: row
-        for row in Job.objects.using(database)
-        .filter(concurrency_key__in=[s.key for s in sems])
-        .values("concurrency_key")
-        .annotate(
-            holders=Count("id", filter=Q(state__in=SLOT_HOLDING)),
-            blocked=Count("id", filter=Q(state=BLOCKED)),
-        )
-    }
+def list_semaphores(backend_alias: str, *, key: str | None = None, limit: int = 1000) -> list[SemaphoreRow]:
+    """The semaphores on ``backend_alias``'s database, by key (at most ``limit``; only ``key`` if given).
+
+    Blocked-job counts come from one grouped query over the blocked jobs'
+    index, for the keys listed.
+    """
+    db = handle(backend_alias).database
+    semaphores = Semaphore.objects.using(db).order_by("key")
+    if key is not None:
+        semaphores = semaphores.filter(key=key)
+    rows = list(semaphores.values_list("key", "value", "limit", "expires_at")[:limit])
+    blocked = dict(
+        Job.objects.using(db).filter(state="blocked", concurrency_key__in=[r[0] for r in rows])
+        .values("concurrency_key").annotate(n=Count("id")).order_by().values_list("concurrency_key", "n")
+    ) if rows else {}
     return [
-        SemaphoreInfo(
-            key=s.key, free=s.value, limit=s.limit,
-            holders=counts.get(s.key, {}).get("holders", 0),
-            blocked=counts.get(s.key, {}).get("blocked", 0),
-            expires_at=s.expires_at,
-        )
-        for s in sems
+        SemaphoreRow(key=k, free=value, limit=slots, holders=max(0, slots - value), blocked=blocked.get(k, 0),
+                     expires_at=expires)
+        for k, value, slots, expires in rows
     ]

@@ -71,6 +71,7 @@ class Scheduler(Runner):
             batch_size=500,
             max_batches=CLEANUP_BATCHES,
         )
+        retention.prune_throughput(self.database, cfg.alias)
         if result.total:
             logger.info("retention removed %d finished, %d failed jobs and %d recurring executions",
                         result.finished, result.failed, result.recurring_executions)

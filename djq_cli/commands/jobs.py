@@ -99,34 +99,61 @@ def list_(
         show_default=False)] = None,
     task: Task = None,
     exception: Exception_ = None,
+    text: Annotated[str | None, typer.Option(
+        "--text", help="Only jobs whose last error message contains this (any case).", show_default=False)] = None,
     older_than: OlderThan = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many jobs.")] = 50,
-    before_id: Annotated[int | None, typer.Option(
-        "--before-id", help="Only jobs with a lower id (the next page after the last id shown).",
-        show_default=False)] = None,
+    after: Annotated[str | None, typer.Option(
+        "--after", help="The next page: the cursor printed below the previous one.", show_default=False)] = None,
+    before: Annotated[str | None, typer.Option(
+        "--before", help="The previous page: the cursor printed below the next one.", show_default=False)] = None,
 ) -> None:
-    """List jobs, newest first.
+    """List jobs: one state in its own order, or several (or all) newest first.
+
+    Failed and finished jobs come newest first, scheduled ones by due time,
+    ready ones in the order workers take them (priority, then age). On a
+    terminal, a line below the table gives the number of matching jobs
+    (exact up to 10,000) and the cursors of the pages around this one.
 
     Examples:
 
-      djq jobs list --state failed
+      djq jobs list --state failed --exception TimeoutError
 
       djq jobs list --queue emails --task myapp.tasks.send_email --limit 20
 
-      djq jobs list --state finished --older-than 7d --before-id 4100
+      djq jobs list --state finished --older-than 7d --after finished.1764633600000000.4100
     """
     st = state(ctx)
-    flt = _filter(st, states=_states(state_), queue=queue, task=task, exception=exception, older_than=older_than)
-    from djq.ops.jobs import list_jobs
+    if after and before:
+        usage("give --after or --before, not both")
+    states = _states(state_)
+    age = duration(older_than, option="--older-than") if older_than else None
+    st.backend_object()
+    from djq.ops.jobs import job_page
+    from djq.ops.pages import InvalidCursor
 
     from ..render import listing
 
-    rows = list_jobs(flt, limit=limit, before_id=before_id)
-    listing(st, rows, COLUMNS, terminal=TERMINAL)
-    if st.interactive and len(rows) == limit:
+    try:
+        page = job_page(st.backend, states or None, queue=queue, task_path=task, exception_class=exception,
+                        text=text, older_than=age, after=after, before=before, limit=limit)
+    except InvalidCursor as exc:
+        usage(f"{'--after' if after else '--before'}: {exc}")
+    listing(st, list(page.rows), COLUMNS, terminal=TERMINAL)
+    if st.interactive:
         from .base import say
 
-        say(f"showing the newest {limit}; the next page: --before-id {rows[-1].id}")
+        say(_page_line(page))
+
+
+def _page_line(page) -> str:
+    noun = "job" if page.count.value == 1 and not page.count.capped else "jobs"
+    line = f"{page.count} {noun} match; showing {len(page.rows)}"
+    if page.next_cursor:
+        line += f"; next page: --after {page.next_cursor}"
+    if page.previous_cursor:
+        line += f"; previous page: --before {page.previous_cursor}"
+    return line
 
 
 def show(ctx: typer.Context, job_id: JobId) -> None:

@@ -23,7 +23,7 @@ def stats(ctx: typer.Context) -> None:
     st.backend_object()
     from djq.ops.stats import snapshot
 
-    print_json(snapshot(st.backend))
+    print_json(snapshot(st.backend, max_age=0))
 
 
 def register(app: typer.Typer) -> None:

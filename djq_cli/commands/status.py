@@ -12,24 +12,16 @@ from .queues import COLUMNS as QUEUE_COLUMNS
 from .queues import queue_rows
 from .semaphores import COLUMNS as SEMAPHORE_COLUMNS
 
-KINDS = ("supervisor", "worker", "dispatcher", "scheduler")
-
 
 def _summary(snap) -> dict:
-    processes: dict[str, dict[str, int]] = {}
-    for p in snap.processes:
-        counts = processes.setdefault(p.kind, {"live": 0, "stale": 0})
-        counts["live" if p.alive else "stale"] += 1
-    upcoming = sorted((t for t in snap.recurring if not t.paused and t.next_run_at), key=lambda t: t.next_run_at)
+    """The snapshot in the shape ``--json`` prints (everything in it comes from ``djq.ops``)."""
+    ov = snap.overview
     return {
         "backend": snap.backend_alias, "database": snap.database_alias, "generated_at": snap.generated_at,
-        "totals": snap.totals, "finished_last_minute": snap.finished_last_minute,
-        "failed_last_minute": snap.failed_last_minute, "queues": snap.queues,
-        "processes": dict(sorted(processes.items(), key=lambda kv: (*KINDS, kv[0]).index(kv[0]))),
-        "recurring": {"total": len(snap.recurring), "paused": sum(t.paused for t in snap.recurring),
-                      "next_key": upcoming[0].key if upcoming else None,
-                      "next_run_at": upcoming[0].next_run_at if upcoming else None},
-        "semaphores": snap.semaphores,
+        "totals": {k: v for k, v in snap.totals.items() if k not in ("finished", "discarded")},
+        "finished_last_minute": snap.finished_last_minute, "failed_last_minute": snap.failed_last_minute,
+        "oldest_ready_age": ov.oldest_ready_age, "queues": snap.queues, "processes": ov.process_counts,
+        "recurring": snap.recurring_summary, "semaphores": snap.semaphores,
     }
 
 
@@ -51,7 +43,7 @@ def status(ctx: typer.Context) -> None:
     st.backend_object()
     from djq.ops.stats import snapshot
 
-    summary = _summary(snapshot(st.backend))
+    summary = _summary(snapshot(st.backend, max_age=0))
     if st.json:
         print_json(summary)
     elif sys.stdout.isatty():
@@ -60,7 +52,7 @@ def status(ctx: typer.Context) -> None:
         _lines(summary)
 
 
-def _counts(mapping: dict[str, int], order: tuple[str, ...]) -> str:
+def _counts(mapping: dict, order: tuple[str, ...]) -> str:
     return ", ".join(f"{mapping.get(k, 0)} {'running' if k == 'claimed' else k}" for k in order)
 
 
@@ -87,10 +79,14 @@ def _screen(st, s: dict) -> None:
         for kind, c in s["processes"].items()
     )
     grid.add_row("Processes", processes or "none registered; start workers with `djq start`")
+    if s["oldest_ready_age"] is not None:
+        from ..humanize_time import duration
+
+        grid.add_row("Latency", f"the oldest ready job has waited {duration(s['oldest_ready_age'])}")
     recurring = s["recurring"]
-    text = plural(recurring["total"], "task") + (f", {recurring['paused']} paused" if recurring["paused"] else "")
-    if recurring["next_key"]:
-        text += f"; next: {recurring['next_key']} {relative(recurring['next_run_at'])}"
+    text = plural(recurring.total, "task") + (f", {recurring.paused} paused" if recurring.paused else "")
+    if recurring.next_key:
+        text += f"; next: {recurring.next_key} {relative(recurring.next_run_at)}"
     grid.add_row("Recurring", text)
     grid.add_row("Semaphores", plural(len(s["semaphores"]), "key") if s["semaphores"] else "none in use")
     console.print()
@@ -113,7 +109,7 @@ def _lines(s: dict) -> None:
     for kind, c in s["processes"].items():
         out.append(["process", kind, c["live"], c["stale"]])
     r = s["recurring"]
-    out.append(["recurring", r["total"], r["paused"], r["next_key"], r["next_run_at"]])
+    out.append(["recurring", r.total, r.paused, r.next_key, r.next_run_at])
     for sem in s["semaphores"]:
         out.append(["semaphore", *(getattr(sem, attr) for attr, _ in SEMAPHORE_COLUMNS)])
     for row in out:

@@ -24,10 +24,10 @@ BATCH = 10
 #: vendor -> operation -> statements
 EXPECTED = {
     "postgresql": {"enqueue": 1, "enqueue_all": 4, "claim": 1, "finish": 1, "promote": 1, "finish_and_claim": 1},
-    "sqlite": {"enqueue": 1, "enqueue_all": 1, "claim": 3, "finish": BATCH + 2, "promote": 4,
-               "finish_and_claim": BATCH + 2 + 3},
-    "mysql": {"enqueue": 1, "enqueue_all": 1, "claim": 5, "finish": BATCH + 2, "promote": 4,
-              "finish_and_claim": BATCH + 2 + 5},
+    "sqlite": {"enqueue": 1, "enqueue_all": 1, "claim": 3, "finish": BATCH + 3, "promote": 4,
+               "finish_and_claim": BATCH + 3 + 3},
+    "mysql": {"enqueue": 1, "enqueue_all": 1, "claim": 5, "finish": BATCH + 3, "promote": 4,
+              "finish_and_claim": BATCH + 3 + 5},
 }
 
 

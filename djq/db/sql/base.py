@@ -10,7 +10,7 @@ from typing import Any
 from django.db import IntegrityError, connections, transaction
 
 from ... import selectors as queue_selectors
-from ..rows import CLAIM_COLUMNS, ClaimedJob, NewJob, Outcome
+from ..rows import CLAIM_COLUMNS, ClaimedJob, NewJob, Outcome, ThroughputDelta, throughput_deltas
 
 INSERT_COLUMNS = (
     "backend_alias",
@@ -30,6 +30,18 @@ INSERT_COLUMNS = (
     "recurring_key",
     "finished_at",
 )
+
+#: Columns of the per-minute rollup: its key, then the sums a finish adds.
+THROUGHPUT_KEY = ("backend_alias", "minute", "queue_name", "task_path", "shard")
+THROUGHPUT_SUMS = ("finished", "failed", "run_seconds", "runs", "pickup_seconds", "pickups")
+
+
+def throughput_shard(process_id: int | None) -> int:
+    """The rollup shard a process writes (see ``djq.models.Throughput``)."""
+    from ...models.throughput import Throughput
+
+    return (process_id or 0) % Throughput.SHARDS
+
 
 #: The channel LISTEN/NOTIFY wake-ups use; the payload is "<backend alias>:<queue>".
 NOTIFY_CHANNEL = "djq"
@@ -200,30 +212,77 @@ class Dialect:
 
     # -- finish ---------------------------------------------------------------
 
+    # An attempt without an error keeps the row's last error (COALESCE): a
+    # job that failed, was retried and then finished still shows why it failed.
     FINISH_ONE = (
         "UPDATE djq_job SET state = %s, finished_at = %s, scheduled_at = COALESCE(%s, scheduled_at),"
         " started_at = COALESCE(%s, started_at), attempts = %s, return_value = %s, process_id = NULL,"
-        " worker_id = NULL"
+        " worker_id = NULL, error_class = COALESCE(%s, error_class), error_message = COALESCE(%s, error_message)"
         " WHERE id = %s AND state = 'claimed' AND process_id = %s"
     )
 
     def finish(self, process_id: int, outcomes: Sequence[Outcome]) -> int:
-        """Write the outcome of finished attempts; only rows this process still holds change."""
+        """Write the outcome of finished attempts, and add them to the throughput rollup, in one transaction.
+
+        Only rows that process ``process_id`` still holds change, and only
+        those are counted (recovery passes the dead process's id).
+        """
         if not outcomes:
             return 0
-        params = [
-            (
-                o.state, self.dt(o.finished_at), self.dt(o.scheduled_at), self.dt(o.started_at),
-                o.attempts, o.return_value, o.id, process_id,
-            )
-            for o in outcomes
-        ]
         with self.write_transaction(), self.cursor() as cursor:
-            changed = 0
-            for p in params:
-                cursor.execute(self.FINISH_ONE, p)
-                changed += cursor.rowcount
-            return changed
+            written = []
+            for o in outcomes:
+                cursor.execute(self.FINISH_ONE, [
+                    o.state, self.dt(o.finished_at), self.dt(o.scheduled_at), self.dt(o.started_at),
+                    o.attempts, o.return_value, o.error_class, o.error_message, o.id, process_id,
+                ])
+                if cursor.rowcount:
+                    written.append(o)
+            self.add_throughput(throughput_deltas(written, throughput_shard(process_id)))
+            return len(written)
+
+    def delete_finished(self, process_id: int, outcomes: Sequence[Outcome]) -> int:
+        """Delete finished jobs outright (``preserve_finished_jobs = False``), counting them in the rollup."""
+        if not outcomes:
+            return 0
+        with self.write_transaction():
+            held = set(self.held_ids(process_id, [o.id for o in outcomes]))
+            deleted = self.delete_claimed(process_id, sorted(held))
+            self.add_throughput(throughput_deltas([o for o in outcomes if o.id in held], throughput_shard(process_id)))
+            return deleted
+
+    def held_ids(self, process_id: int, ids: Sequence[int]) -> list[int]:
+        """Which of ``ids`` this process still holds, locked until the transaction ends."""
+        marks = ", ".join(["%s"] * len(ids))
+        lock = "" if self.vendor == "sqlite" else " FOR UPDATE"
+        with self.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM djq_job WHERE id IN ({marks}) AND state = 'claimed' AND process_id = %s{lock}",
+                [*ids, process_id],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def throughput_upsert(self) -> str:
+        """The clause that adds a rollup row's sums to an existing row with the same key."""
+        sums = ", ".join(f"{c} = djq_throughput.{c} + excluded.{c}" for c in THROUGHPUT_SUMS)
+        return f"ON CONFLICT ({', '.join(THROUGHPUT_KEY)}) DO UPDATE SET {sums}"
+
+    def add_throughput(self, deltas: Sequence[ThroughputDelta]) -> None:
+        """Add one finish batch to the per-minute rollup (rows in key order, so writers never deadlock)."""
+        if not deltas:
+            return
+        columns = (*THROUGHPUT_KEY, *THROUGHPUT_SUMS)
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        params: list[Any] = []
+        for d in deltas:
+            params += [d.backend_alias, self.dt(d.minute), d.queue_name, d.task_path, d.shard,
+                       d.finished, d.failed, d.run_seconds, d.runs, d.pickup_seconds, d.pickups]
+        with self.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO djq_throughput ({', '.join(columns)}) VALUES {', '.join([row] * len(deltas))}"
+                f" {self.throughput_upsert()}",
+                params,
+            )
 
     def delete_claimed(self, process_id: int, ids: Sequence[int]) -> int:
         """Remove successful jobs outright (``preserve_finished_jobs = False``)."""

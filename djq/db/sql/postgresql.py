@@ -8,7 +8,16 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ..rows import ClaimedJob, NewJob, Outcome
-from .base import INSERT_COLUMNS, NOTIFY_CHANNEL, Dialect, normalise_selectors, sort_claimed
+from .base import (
+    INSERT_COLUMNS,
+    NOTIFY_CHANNEL,
+    THROUGHPUT_KEY,
+    THROUGHPUT_SUMS,
+    Dialect,
+    normalise_selectors,
+    sort_claimed,
+    throughput_shard,
+)
 
 # A notification is queued by the statement that makes jobs ready and is
 # delivered when its transaction commits, so enqueue stays one round trip and
@@ -145,33 +154,54 @@ class PostgresDialect(Dialect):
                 [NOTIFY_CHANNEL, [f"{backend_alias}:{q}" for q in queues]],
             )
 
-    def _finish_sql(self, process_id: int, outcomes: Sequence[Outcome]) -> tuple[str, list]:
-        # One statement for the whole batch, whatever its size, with the batch
-        # as one JSON parameter: its text is constant (prepared once), and one
-        # json.dumps is far cheaper for the driver than seven typed arrays.
+    def _finish_ctes(self, process_id: int, outcomes: Sequence[Outcome]) -> tuple[str, list]:
+        """``fin`` writes the outcomes (rows this process still holds); ``roll`` adds them to the rollup.
+
+        One statement for the whole batch, whatever its size, with the batch
+        as one JSON parameter: its text is constant (prepared once), and one
+        ``json.dumps`` is far cheaper for the driver than a dozen typed
+        arrays. The rollup upsert reads what ``fin`` actually changed and
+        inserts its rows in key order, so that concurrent finishes lock
+        rollup rows in one order.
+        """
+        sums = ", ".join(f"{c} = t.{c} + EXCLUDED.{c}" for c in THROUGHPUT_SUMS)
         sql = (
-            "UPDATE djq_job AS j SET state = v.state, finished_at = v.finished_at,"
+            "fin AS (UPDATE djq_job AS j SET state = v.state, finished_at = v.finished_at,"
             " scheduled_at = COALESCE(v.scheduled_at, j.scheduled_at),"
             " started_at = COALESCE(v.started_at, j.started_at), attempts = v.attempts::jsonb,"
-            " return_value = v.return_value::jsonb, process_id = NULL, worker_id = NULL"
+            " return_value = v.return_value::jsonb, process_id = NULL, worker_id = NULL,"
+            " error_class = COALESCE(v.error_class, j.error_class),"
+            " error_message = COALESCE(v.error_message, j.error_message)"
             " FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, state varchar, finished_at timestamptz,"
-            " scheduled_at timestamptz, started_at timestamptz, attempts text, return_value text)"
+            " scheduled_at timestamptz, started_at timestamptz, attempts text, return_value text, error_class text,"
+            " error_message text, ended_at timestamptz, run_seconds float8, pickup_seconds float8)"
             " WHERE j.id = v.id AND j.state = 'claimed' AND j.process_id = %s"
+            " RETURNING j.id, j.backend_alias, j.queue_name, j.task_path, v.state, v.ended_at, v.run_seconds,"
+            " v.pickup_seconds),"
+            f" roll AS (INSERT INTO djq_throughput AS t ({', '.join(THROUGHPUT_KEY)}, {', '.join(THROUGHPUT_SUMS)})"
+            " SELECT backend_alias, date_trunc('minute', ended_at), queue_name, task_path, %s,"
+            " count(*) FILTER (WHERE state = 'finished'), count(*) FILTER (WHERE state = 'failed'),"
+            " COALESCE(sum(run_seconds), 0), count(run_seconds), COALESCE(sum(pickup_seconds), 0),"
+            " count(pickup_seconds)"
+            " FROM fin WHERE ended_at IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+            f" ON CONFLICT ({', '.join(THROUGHPUT_KEY)}) DO UPDATE SET {sums})"
         )
         records = [
             {"id": o.id, "state": o.state, "finished_at": _iso(o.finished_at), "scheduled_at": _iso(o.scheduled_at),
-             "started_at": _iso(o.started_at), "attempts": o.attempts, "return_value": o.return_value}
+             "started_at": _iso(o.started_at), "attempts": o.attempts, "return_value": o.return_value,
+             "error_class": o.error_class, "error_message": o.error_message, "ended_at": _iso(o.ended_at),
+             "run_seconds": o.run_seconds, "pickup_seconds": o.pickup_seconds}
             for o in outcomes
         ]
-        return sql, [_dumps(records), process_id]
+        return sql, [_dumps(records), process_id, throughput_shard(process_id)]
 
     def finish(self, process_id: int, outcomes: Sequence[Outcome]) -> int:
         if not outcomes:
             return 0
-        sql, params = self._finish_sql(process_id, outcomes)
+        ctes, params = self._finish_ctes(process_id, outcomes)
         with self.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.rowcount
+            cursor.execute(f"WITH {ctes} SELECT count(*) FROM fin", params)
+            return cursor.fetchone()[0]
 
     def finish_and_claim(
         self,
@@ -190,10 +220,10 @@ class PostgresDialect(Dialect):
             return super().finish_and_claim(process_id, outcomes, backend_alias, selectors, limit,
                                             worker_id=worker_id, now=now)
         selectors = normalise_selectors(selectors)
-        finish, params = self._finish_sql(process_id, outcomes)
+        finish, params = self._finish_ctes(process_id, outcomes)
         head, picked_params = self._picked_sql(backend_alias, selectors, limit)
         sql = (
-            f"WITH fin AS ({finish} RETURNING j.id), {head[len('WITH '):]},"
+            f"WITH {finish}, {head[len('WITH '):]},"
             " cl AS (UPDATE djq_job SET state = 'claimed', process_id = %s, worker_id = %s, started_at = %s"
             f" WHERE id IN (SELECT id FROM picked) RETURNING {self.returning})"
             " SELECT (SELECT count(*) FROM fin), cl.* FROM (SELECT 1) AS one LEFT JOIN cl ON true"
@@ -204,6 +234,15 @@ class PostgresDialect(Dialect):
             rows = cursor.fetchall()
         return rows[0][0], sort_claimed(selectors, [r[1:] for r in rows if r[1] is not None],
                                         backend_alias=backend_alias, worker_id=worker_id, now=now)
+
+    def held_ids(self, process_id: int, ids: Sequence[int]) -> list[int]:
+        with self.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM djq_job WHERE id = ANY(%s::bigint[]) AND state = 'claimed' AND process_id = %s"
+                " FOR UPDATE",
+                [list(ids), process_id],
+            )
+            return [row[0] for row in cursor.fetchall()]
 
     def delete_claimed(self, process_id: int, ids: Sequence[int]) -> int:
         if not ids:
