@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
+
+# Several commands (one per worker process): a leader starts them all and
+# passes SIGTERM on, so the group stops the way a single runtime does.
+LAUNCHER = (
+    "import json, signal, subprocess, sys\n"
+    "procs = [subprocess.Popen(c) for c in json.loads(sys.argv[1])]\n"
+    "signal.signal(signal.SIGTERM, lambda *a: [p.terminate() for p in procs])\n"
+    "sys.exit(max(p.wait() for p in procs))\n"
+)
 
 
 class Runtime:
     """The runtime's commands in one process group of their own; always stopped, by SIGTERM then SIGKILL.
 
-    The first command leads the group; further ones (systems started as one
-    process per worker) join it and get SIGTERM too.
+    Several commands (systems started as one process per worker) run under
+    a small leader that passes SIGTERM on to each of them.
     """
 
     def __init__(self, commands: list[list[str]], *, env: dict, cwd: Path, log: Path) -> None:
@@ -29,16 +40,12 @@ class Runtime:
     def __enter__(self) -> Runtime:
         self._log = open(self.log_path, "ab")
         self.spawned_at = time.time()
-        first, *rest = self.commands
+        command = self.commands[0] if len(self.commands) == 1 else [sys.executable, "-c", LAUNCHER,
+                                                                      json.dumps(self.commands)]
         self.proc = subprocess.Popen(
-            first, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+            command, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
-        for cmd in rest:
-            self.others.append(subprocess.Popen(
-                cmd, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
-                stdout=self._log, stderr=subprocess.STDOUT, process_group=self.proc.pid,
-            ))
         return self
 
     def __exit__(self, *exc) -> None:
