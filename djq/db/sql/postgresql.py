@@ -38,6 +38,7 @@ def _iso(value: datetime | None) -> str | None:
 
 class PostgresDialect(Dialect):
     vendor = "postgresql"
+    stores_nul = False
     insert_chunk = 5000
 
     def cursor(self):
