@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -119,20 +120,19 @@ class DjqBackend(BaseTaskBackend):
             return self.dialect.insert_jobs(jobs)
 
     def _result_for(self, task: Task, job_id: int, job: NewJob, args, kwargs, announce: bool = True) -> TaskResult:
-        result = TaskResult(
-            task=task,
-            id=str(job_id),
-            status=TaskResultStatus.SUCCESSFUL if job.state == DISCARDED else TaskResultStatus.READY,
-            enqueued_at=job.enqueued_at,
-            started_at=None,
-            finished_at=job.finished_at,
-            last_attempted_at=None,
-            args=list(args),
-            kwargs=dict(kwargs),
-            backend=self.alias,
-            errors=[],
-            worker_ids=[],
-        )
+        # The TaskResult Django's own constructor would build, without its
+        # per-call JSON normalisation: the arguments are read back from the
+        # payload just encoded, which is that normalised form already.
+        payload = json.loads(job.payload)
+        result = object.__new__(TaskResult)
+        for name, value in (
+            ("task", task), ("id", str(job_id)),
+            ("status", TaskResultStatus.SUCCESSFUL if job.state == DISCARDED else TaskResultStatus.READY),
+            ("enqueued_at", job.enqueued_at), ("started_at", None), ("finished_at", job.finished_at),
+            ("last_attempted_at", None), ("args", payload["args"]), ("kwargs", payload["kwargs"]),
+            ("backend", self.alias), ("errors", []), ("worker_ids", []), ("_return_value", None),
+        ):
+            object.__setattr__(result, name, value)
         if announce:
             task_enqueued.send(type(self), task_result=result)
         return result
