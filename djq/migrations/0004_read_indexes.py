@@ -5,12 +5,13 @@ order, and each filter that narrows a big state (queue, task, exception
 class) has one that leads with it, so a page reads about as many index
 entries as it shows and a count stops after ``cap + 1`` of them.
 
-PostgreSQL and SQLite get partial indexes, one state each: the failed
-ones cost nothing when a job finishes, and only the finished one is on
+PostgreSQL and SQLite get partial indexes: only ``djq_job_ended`` is on
 the hot path, where it replaces ``djq_job_done`` (one index entry per
-finish, as before). MySQL and MariaDB have no partial indexes; there the
-state leads a full index, as in migration 0002, and fewer of them are
-added because each one is maintained on every write.
+finish, as before). They are few on purpose: every statement that writes
+a job opens, locks and checks every index of the table, so each index
+costs the claim and the finish something even when it gets no entry.
+MySQL and MariaDB have no partial indexes; there the state leads a full
+index, as in migration 0002.
 
 Jobs failed before this migration get their last error's class and
 message copied from their attempt history.
@@ -19,25 +20,18 @@ message copied from their attempt history.
 from django.db import migrations
 
 PARTIAL = [
-    # Newest first; INCLUDE lets a queue or task filter run on the index alone.
-    "CREATE INDEX djq_job_finished ON djq_job (backend_alias, finished_at, id){include} WHERE state = 'finished'",
-    "CREATE INDEX djq_job_failed ON djq_job (backend_alias, finished_at, id) WHERE state = 'failed'",
-    "CREATE INDEX djq_job_failed_by_queue ON djq_job (backend_alias, queue_name, finished_at, id)"
-    " WHERE state = 'failed'",
-    "CREATE INDEX djq_job_failed_by_task ON djq_job (backend_alias, task_path, finished_at, id)"
-    " WHERE state = 'failed'",
+    # Every ended job, newest first per state (pages, totals, retention); INCLUDE lets a
+    # queue or task filter run on the index alone. Replaces djq_job_done.
+    "CREATE INDEX djq_job_ended ON djq_job (state, backend_alias, finished_at, id){include}"
+    " WHERE state IN ('finished', 'failed', 'discarded')",
+    # Per-queue counts and the queue names of the states that can pile up.
+    "CREATE INDEX djq_job_by_queue ON djq_job (state, backend_alias, queue_name, id)"
+    " WHERE state IN ('scheduled', 'blocked', 'failed')",
+    # Failed jobs of one exception class, newest first.
     "CREATE INDEX djq_job_failed_by_error ON djq_job (backend_alias, error_class, finished_at, id)"
     " WHERE state = 'failed'",
-    "CREATE INDEX djq_job_discarded ON djq_job (backend_alias, finished_at, id) WHERE state = 'discarded'",
     # Each queue's latency (its oldest ready job) is the first entry of its range.
     "CREATE INDEX djq_job_ready_age ON djq_job (backend_alias, queue_name, scheduled_at) WHERE state = 'ready'",
-    # Scheduled pages (next due first) and per-queue counts.
-    "CREATE INDEX djq_job_due_by_queue ON djq_job (backend_alias, queue_name, scheduled_at, id)"
-    " WHERE state = 'scheduled'",
-    # Blocked pages in release order, across queues and per queue.
-    "CREATE INDEX djq_job_blocked_list ON djq_job (backend_alias, priority DESC, id) WHERE state = 'blocked'",
-    "CREATE INDEX djq_job_blocked_by_queue ON djq_job (backend_alias, queue_name, priority DESC, id)"
-    " WHERE state = 'blocked'",
 ]
 PARTIAL_NAMES = [sql.split()[2] for sql in PARTIAL]
 

@@ -15,7 +15,8 @@ class Throughput(models.Model):
     #: Rows per (backend, queue, task, minute), one per writer shard.
     SHARDS = 4
 
-    id = models.BigAutoField(primary_key=True)
+    # The key is the primary key: one index to find the row an upsert adds to, no sequence.
+    pk = models.CompositePrimaryKey("backend_alias", "minute", "queue_name", "task_path", "shard")
     backend_alias = models.CharField(max_length=64)
     minute = models.DateTimeField()
     queue_name = models.CharField(max_length=64)
@@ -33,9 +34,3 @@ class Throughput(models.Model):
 
     class Meta:
         db_table = "djq_throughput"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["backend_alias", "minute", "queue_name", "task_path", "shard"], name="djq_throughput_unique"
-            ),
-        ]
-        indexes = [models.Index(fields=["minute"], name="djq_throughput_minute")]

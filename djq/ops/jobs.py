@@ -197,8 +197,10 @@ def _error_matches(attempts: list, exception_class: str) -> bool:
     return path == exception_class or path.rsplit(".", 1)[-1] == exception_class
 
 
-#: The order of each state's pages (each matches an index; see migration 0003).
-#: ``None`` is every state at once, newest first.
+#: The order of each state's pages. Ready, scheduled and ended jobs walk an
+#: index in this order (migrations 0002 and 0004); blocked and claimed jobs,
+#: a backlog of one key and the running set, are sorted from their state's
+#: index. ``None`` is every state at once, newest first (the primary key).
 ORDERS: dict[str | None, str] = {
     READY: "priority DESC, id (claim order)",
     SCHEDULED: "scheduled_at, id (next due first)",
@@ -279,13 +281,13 @@ def job_page(
         cutoff = timezone.now() - timedelta(seconds=older_than)
         ended = one in TERMINAL or (states and set(states) <= set(TERMINAL))
         qs = qs.filter(finished_at__lt=cutoff) if ended else qs.filter(enqueued_at__lt=cutoff)
-    count = capped_count(qs, count_cap)
     cursor = after or before
     backwards = before is not None
+    order = [("-" if desc != backwards else "") + column for column, desc in keys]
+    count = capped_count(qs, count_cap, tuple(order))
     window = qs
     if cursor is not None:
         window = window.filter(_beyond(keys, _decode(cursor, name, keys), backwards=backwards))
-    order = [("-" if desc != backwards else "") + column for column, desc in keys]
     fetched = [_row(v) for v in window.order_by(*order).values(*LIST_FIELDS, "error_class", "error_message")
                [: limit + 1]]
     more = len(fetched) > limit

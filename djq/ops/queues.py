@@ -46,7 +46,7 @@ def list_queues(backend_alias: str, names: list[str] | None = None, *,
     bounded by the number of queues and the cap, never by the table: the
     queue names come from a loose index scan of each state's index, each
     count from a ``LIMIT count_cap + 1`` subquery on the same index, the
-    latency from the first entry of the queue's ``djq_job_ready_age`` range.
+    latency from the first entry of the queue's range of ``djq_job_ready_age``.
     """
     db = handle(backend_alias).database
     if names:

@@ -15,6 +15,19 @@ from django.db import connections
 
 STATES = ("ready", "scheduled", "blocked", "claimed", "finished", "failed", "discarded")
 
+#: The order to count each state's rows along, without / with a queue: its index's order, so
+#: that a count is a walk of that index even when most of the table matches (where the
+#: planner would otherwise read the table from its start).
+COUNT_ORDER = {
+    "ready": ("priority DESC, id", "priority DESC, id"),
+    "scheduled": ("scheduled_at", "id"),
+    "blocked": ("queue_name, id", "id"),
+    "claimed": ("process_id", "process_id"),
+    "finished": ("finished_at, id", "finished_at, id"),
+    "failed": ("finished_at, id", "id"),
+    "discarded": ("finished_at, id", "finished_at, id"),
+}
+
 #: Branches per UNION ALL statement (keeps parameter counts low on every vendor).
 CHUNK = 100
 
@@ -78,9 +91,10 @@ def capped_counts(
                 if queue is not None:
                     where += " AND queue_name = %s"
                     params.append(queue)
+                order = COUNT_ORDER[state][queue is not None]
                 branches.append(
                     f"SELECT {n}, COUNT(*) FROM (SELECT 1 AS one FROM djq_job WHERE {where}"
-                    f" LIMIT {int(cap) + 1}) AS t{n}"
+                    f" ORDER BY {order} LIMIT {int(cap) + 1}) AS t{n}"
                 )
             cursor.execute(" UNION ALL ".join(branches), params)
             # SQL does not promise UNION ALL keeps its branches' order: each row says which it is.
@@ -103,13 +117,15 @@ def _capped_counts_pg(database: str, backend_alias: str, groups: list, cap: int)
         if total:
             branches.append(
                 f"SELECT '{state}', NULL, (SELECT COUNT(*) FROM (SELECT 1 FROM djq_job"
-                f" WHERE state = '{state}' AND backend_alias = %s LIMIT {int(cap) + 1}) AS t)"
+                f" WHERE state = '{state}' AND backend_alias = %s ORDER BY {COUNT_ORDER[state][0]}"
+                f" LIMIT {int(cap) + 1}) AS t)"
             )
             params.append(backend_alias)
         if named:
             branches.append(
                 f"SELECT '{state}', q.name, (SELECT COUNT(*) FROM (SELECT 1 FROM djq_job"
-                f" WHERE state = '{state}' AND backend_alias = %s AND queue_name = q.name LIMIT {int(cap) + 1}) AS t)"
+                f" WHERE state = '{state}' AND backend_alias = %s AND queue_name = q.name"
+                f" ORDER BY {COUNT_ORDER[state][1]} LIMIT {int(cap) + 1}) AS t)"
                 " FROM unnest(%s::text[]) AS q(name)"
             )
             params += [backend_alias, named]
