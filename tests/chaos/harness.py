@@ -182,7 +182,8 @@ class ChaosRun:
         from django.db import connections
         from django.test import override_settings
 
-        self.server = (PrivatePostgres if self.vendor == "postgresql" else PrivateMariaDB)(self.tmp / "server")
+        # Under a directory of its own: the server's user cannot enter pytest's private tmp_path.
+        self.server = (PrivatePostgres if self.vendor == "postgresql" else PrivateMariaDB)()
         self.server.setup()
         self.server.start()
         direct = self.server.django_settings("djq_chaos")
@@ -211,6 +212,7 @@ class ChaosRun:
                 _signal(pid, signal.SIGKILL)
         try:
             connections[ALIAS].close()
+            del connections[ALIAS]  # the next run's server has another port
         except Exception:
             pass
         if self._overrides is not None:
@@ -219,6 +221,9 @@ class ChaosRun:
         if self.proxy is not None:
             self.proxy.close()
         if self.server is not None:
+            self.server.stop("kill")
+            if self.server.log_path.exists():
+                (self.tmp / "server.log").write_text(self.server.log())
             self.server.__exit__(None, None, None)
 
     # -- runtimes -------------------------------------------------------------------------
