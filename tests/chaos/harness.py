@@ -54,6 +54,8 @@ THRESHOLD = FAST_OPTIONS["process_alive_threshold"]
 TERMINAL = {"finished", "failed", "discarded"}
 WAITING = {"ready", "scheduled", "blocked"}
 KINDS = ("worker", "dispatcher", "scheduler", "supervisor")
+#: Waiting jobs past which the workload pauses, so that a long run settles in bounded time.
+MAX_BACKLOG = 150
 FAULTS = (
     *(f"kill_{k}" for k in KINDS),
     *(f"stop_{k}" for k in KINDS),
@@ -166,6 +168,8 @@ class ChaosRun:
         self.runtimes: list[Runtime] = []  # every runtime ever started
         self.slots: list[Runtime | None] = []  # the current runtime of each supervisor slot
         self.stopped: set[int] = set()
+        self._restarting: set[int] = set()  # supervisors killed by the injector, which starts them again
+        self.restarts = 0
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -270,7 +274,15 @@ class ChaosRun:
         while True:
             with self._lock:
                 current = [r for r in self.slots if r is not None]
-            for runtime in current:
+            for slot, runtime in enumerate(current):
+                if not runtime.alive() and not self._done.is_set() and runtime.pid not in self._restarting:
+                    # `djq start` exits when the database is down as it starts;
+                    # a service manager starts it again, and so does this.
+                    self.restarts += 1
+                    self._done.wait(1.0)
+                    if not self._done.is_set():
+                        self.start_runtime(slot)
+                    continue
                 if runtime.alive():
                     for pid, kind in children(runtime.pid).items():
                         with self._lock:
@@ -296,6 +308,9 @@ class ChaosRun:
         rnd = random.Random(self.seed + 1)
         keys = ["a", "b", "c"]
         while not self._done.is_set():
+            if self.enqueued.total() % 50 == 0 and self._backlog() > MAX_BACKLOG:
+                self._done.wait(1.0)  # the runtimes fell behind (faults, a loaded machine): let them catch up
+                continue
             kind = rnd.choices(["plain", "scheduled", "limited_one", "limited_two", "flaky"],
                                weights=[40, 15, 15, 10, 20])[0]
             seconds = round(rnd.uniform(0, 0.5), 3)
@@ -318,6 +333,17 @@ class ChaosRun:
                 time.sleep(0.2)
             time.sleep(rnd.uniform(0.05, 0.25))
         connections[ALIAS].close()
+
+    def _backlog(self) -> int:
+        from django.db import connections
+
+        from djq.models import Job
+
+        try:
+            return Job.objects.using(ALIAS).filter(state__in=["ready", "scheduled", "blocked", "claimed"]).count()
+        except Exception:
+            connections[ALIAS].close()
+            return 0
 
     # -- faults -------------------------------------------------------------------------
 
@@ -375,6 +401,7 @@ class ChaosRun:
     def _restart_supervisor(self, pid: int) -> None:
         with self._lock:
             slot = next(i for i, r in enumerate(self.slots) if r is not None and r.pid == pid)
+            self._restarting.add(pid)
         wait_until(lambda: not alive(pid), 10, "the killed supervisor to go")
         self._done.wait(self.random.uniform(0.2, 2))
         self.start_runtime(slot)
@@ -522,6 +549,7 @@ class ChaosRun:
                 **getattr(self, "_stats", {}), "enqueued": dict(self.enqueued),
                 "enqueue_failures": self.enqueue_failures, "faults": dict(self.faults),
                 "faults_total": sum(self.faults.values()), "processes_seen": len(self.pids),
+                "runtime_restarts_after_failed_start": self.restarts,
                 "violations": len(violations), "violation_samples": violations[:20]}
 
 
