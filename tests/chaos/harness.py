@@ -170,7 +170,7 @@ class ChaosRun:
         self.stopped: set[int] = set()
         self._restarting: set[int] = set()  # supervisors killed by the injector, which starts them again
         self.restarts = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._done = threading.Event()
         self._threads: list[threading.Thread] = []
         self.errors: list[str] = []
@@ -181,6 +181,13 @@ class ChaosRun:
     # -- setup and teardown -------------------------------------------------------------
 
     def __enter__(self) -> ChaosRun:
+        try:
+            return self._setup()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+
+    def _setup(self) -> ChaosRun:
         from django.conf import settings
         from django.core.management import call_command
         from django.db import connections
@@ -221,12 +228,12 @@ class ChaosRun:
             pass
         if self._overrides is not None:
             self._overrides.disable()
-        del connections.settings[ALIAS]
+        connections.settings.pop(ALIAS, None)
         if self.proxy is not None:
             self.proxy.close()
         if self.server is not None:
             self.server.stop("kill")
-            if self.server.log_path.exists():
+            if getattr(self.server, "log_path", None) and self.server.log_path.exists():
                 (self.tmp / "server.log").write_text(self.server.log())
             self.server.__exit__(None, None, None)
 
@@ -237,9 +244,9 @@ class ChaosRun:
         databases = {"default": databases["default"], ALIAS: self.proxied}
         runtime = Runtime(ALIAS, tmp=self.tmp, options=runtime_options(str(self.journal)), databases=databases,
                           name=f"supervisor-{slot}.{len(self.runtimes)}")
-        runtime.start()
         with self._lock:
             self.runtimes.append(runtime)
+            runtime.start()
             while len(self.slots) <= slot:
                 self.slots.append(None)
             self.slots[slot] = runtime
