@@ -44,8 +44,14 @@ def enqueue_on_commit(task: Task, *args: Any, using: str | None = None, **kwargs
     """Enqueue when the surrounding transaction commits (at once outside a transaction).
 
     ``using`` names the database whose transaction to follow; by default the
-    queue database of the task's backend.
+    queue database of the task's backend. The call is checked now: a value
+    enqueue would refuse raises ``EnqueueError`` here, not at the commit.
     """
+    from django.utils import timezone
+
+    backend = task.get_backend()
+    if hasattr(backend, "new_job"):
+        backend.new_job(task, args, kwargs, timezone.now())
     transaction.on_commit(partial(task.enqueue, *args, **kwargs), using=using or _database_of(task))
 
 

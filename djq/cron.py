@@ -172,7 +172,7 @@ def _check_fields(expression: str, tokens: list[str]) -> str:
 def _load_zone(expression: str, name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
         hint = _hint(name, available_timezones())
         raise _invalid(expression, f"unknown time zone {name!r}{hint}") from None
 

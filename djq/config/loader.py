@@ -37,7 +37,7 @@ import yaml
 from django.conf import settings
 from django.core.signals import setting_changed
 
-from djq.config import validation
+from djq.config import validation, yaml_file
 from djq.config.schema import DJQ_BACKEND_PATH, BackendConfig
 from djq.config.validation import Source
 from djq.exceptions import ConfigurationError
@@ -293,12 +293,7 @@ def _is_djq_backend(path: object) -> bool:
 
 def _yaml_layer(path: str, alias: str) -> tuple[Mapping, Source]:
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except FileNotFoundError:
-        raise ConfigurationError(f"{path}: config file not found") from None
-    except OSError as exc:
-        raise ConfigurationError(f"{path}: cannot read config file ({exc.strerror})") from None
+        data = yaml_file.load(path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path} line {mark.line + 1}" if mark is not None else path

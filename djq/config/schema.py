@@ -30,6 +30,33 @@ __all__ = [
 DJQ_BACKEND_PATH = "djq.backend.DjqBackend"
 MODES = ("fork", "async")
 
+DAY = 86400
+YEAR = 365 * DAY
+
+#: Upper bounds on option values, far past any real deployment but low enough
+#: that a typo (an extra zero, or 1e300) is refused instead of forking 100,000
+#: processes or overflowing a date. ``djq check`` reports them like any problem.
+LIMITS: Mapping[str, float] = {
+    "processes": 256,
+    "threads": 1000,
+    "prefetch_multiplier": 100,
+    "batch_size": 100_000,
+    "interval": DAY,  # every polling, heartbeat and maintenance interval; shutdown_timeout
+    "process_alive_threshold": 7 * DAY,
+    "concurrency_duration": YEAR,
+    "retention": 100 * YEAR,  # clear_*_after
+    "max_attempts": 1000,
+    "backoff": YEAR,  # backoff_base and backoff_cap
+    "backoff_factor": 1000,
+    "max_payload_size": 64 * 1024 * 1024,
+    "entries": 64,  # workers and dispatchers entries
+    "recurring": 1000,  # static recurring tasks (each schedule is parsed at every load)
+}
+#: Stored text columns: djq_job.queue_name and the like.
+MAX_QUEUE_NAME = 64
+MAX_TASK_PATH = 255
+MAX_KEY = 255
+
 
 #: Whether a worker queue selector ("*", "email*" or an exact name) covers a queue.
 queue_matches = selectors.matches
@@ -173,41 +200,31 @@ class RetryPolicy:
 def retry_policy_problem(policy: RetryPolicy) -> str | None:
     """The first range problem of a policy built in code, as "field: reason"."""
     checks = [
-        (
-            "max_attempts",
-            _is_int(policy.max_attempts) and policy.max_attempts >= 1,
-            "expected a positive integer",
-        ),
-        (
-            "backoff_base",
-            _is_number(policy.backoff_base) and policy.backoff_base > 0,
-            "expected a positive number",
-        ),
-        (
-            "backoff_factor",
-            _is_number(policy.backoff_factor) and policy.backoff_factor >= 1,
-            "expected a number of at least 1",
-        ),
-        (
-            "backoff_cap",
-            _is_number(policy.backoff_cap) and policy.backoff_cap > 0,
-            "expected a positive number",
-        ),
-        (
-            "jitter",
-            _is_number(policy.jitter) and 0 <= policy.jitter <= 1,
-            "expected a number between 0 and 1",
-        ),
-        (
-            "retry_on",
-            bool(policy.retry_on) and all(isinstance(p, str) and "." in p for p in policy.retry_on),
-            "expected dotted exception class paths",
-        ),
+        ("max_attempts", _is_int(policy.max_attempts) and policy.max_attempts >= 1,
+         "expected a positive integer", LIMITS["max_attempts"]),
+        ("backoff_base", _is_number(policy.backoff_base) and policy.backoff_base > 0,
+         "expected a positive number", LIMITS["backoff"]),
+        ("backoff_factor", _is_number(policy.backoff_factor) and policy.backoff_factor >= 1,
+         "expected a number of at least 1", LIMITS["backoff_factor"]),
+        ("backoff_cap", _is_number(policy.backoff_cap) and policy.backoff_cap > 0,
+         "expected a positive number", LIMITS["backoff"]),
+        ("jitter", _is_number(policy.jitter) and 0 <= policy.jitter <= 1,
+         "expected a number between 0 and 1", None),
+        ("retry_on", bool(policy.retry_on) and all(isinstance(p, str) and "." in p for p in policy.retry_on),
+         "expected dotted exception class paths", None),
     ]
-    for name, ok, expectation in checks:
+    for name, ok, expectation, most in checks:
+        value = getattr(policy, name)
         if not ok:
-            return f"{name}: {expectation}, got {getattr(policy, name)!r}"
+            return f"{name}: {expectation}, got {value!r}"
+        if most is not None and value > most:
+            return f"{name}: {too_large(most)}, got {value!r}"
     return None
+
+
+def too_large(most: float) -> str:
+    """The reason for a value over one of the LIMITS."""
+    return f"expected at most {most:,}"
 
 
 def _is_int(value: object) -> bool:
@@ -245,6 +262,8 @@ class BackendConfig:
     supervisor_pidfile: str | None = None
     on_thread_error: str | None = None
     retry: RetryPolicy | None = None
+    max_payload_size: int = 1024 * 1024
+    """Bytes of UTF-8 JSON one job's arguments, or one return value, may take."""
     sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False, hash=False)
     """Which layer set each option: "default", "settings", "yaml", "env" or "cli"."""
 

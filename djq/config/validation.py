@@ -16,6 +16,10 @@ from datetime import UTC
 from typing import Any
 
 from djq.config.schema import (
+    LIMITS,
+    MAX_KEY,
+    MAX_QUEUE_NAME,
+    MAX_TASK_PATH,
     MODES,
     BackendConfig,
     DispatcherConfig,
@@ -25,6 +29,7 @@ from djq.config.schema import (
     WorkerConfig,
     _is_int,
     _is_number,
+    too_large,
 )
 from djq.exceptions import ConfigurationError
 
@@ -84,21 +89,37 @@ class Report:
 Checker = Callable[[Any, tuple, Report], Any]
 
 
-def _leaf(test: Callable[[Any], bool], expected: str, *, none: bool = False) -> Checker:
+def _leaf(
+    test: Callable[[Any], bool], expected: str, *, none: bool = False, most: float | None = None
+) -> Checker:
     def check(value: Any, path: tuple, report: Report) -> Any:
-        if (none and value is None) or (value is not None and test(value)):
+        if none and value is None:
             return value
-        return report.error(
-            path, f"expected {expected}{' or None' if none else ''}, got {show(value)}"
-        )
+        if value is None or not test(value):
+            return report.error(
+                path, f"expected {expected}{' or None' if none else ''}, got {show(value)}"
+            )
+        if most is not None and value > most:
+            return report.error(path, f"{too_large(most)}, got {show(value)}")
+        return value
 
     return check
 
 
-positive_int = _leaf(lambda v: _is_int(v) and v > 0, "a positive integer")
-positive_number = _leaf(lambda v: _is_number(v) and v > 0, "a positive number")
-non_negative = _leaf(lambda v: _is_number(v) and v >= 0, "a non-negative number")
-optional_positive = _leaf(lambda v: _is_number(v) and v > 0, "a positive number", none=True)
+def positive_int(most: int) -> Checker:
+    return _leaf(lambda v: _is_int(v) and v > 0, "a positive integer", most=most)
+
+
+def positive_number(most: float) -> Checker:
+    return _leaf(lambda v: _is_number(v) and v > 0, "a positive number", most=most)
+
+
+def optional_positive(most: float) -> Checker:
+    return _leaf(lambda v: _is_number(v) and v > 0, "a positive number", none=True, most=most)
+
+
+non_negative = _leaf(lambda v: _is_number(v) and v >= 0, "a non-negative number", most=LIMITS["interval"])
+interval = positive_number(LIMITS["interval"])
 boolean = _leaf(lambda v: isinstance(v, bool), "true or false")
 text = _leaf(lambda v: isinstance(v, str), "a string")
 name = _leaf(lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string")
@@ -106,9 +127,15 @@ optional_name = _leaf(
     lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string", none=True
 )
 priority = _leaf(lambda v: _is_int(v) and -100 <= v <= 100, "an integer between -100 and 100")
-task_path = _leaf(
-    lambda v: isinstance(v, str) and bool(_DOTTED.match(v)), "a dotted path to a task"
-)
+_dotted_task = _leaf(lambda v: isinstance(v, str) and bool(_DOTTED.match(v)), "a dotted path to a task")
+
+
+def task_path(value: Any, path: tuple, report: Report) -> Any:
+    if _dotted_task(value, path, report) is INVALID:
+        return INVALID
+    if len(value) > MAX_TASK_PATH:
+        return report.error(path, f"a task path is at most {MAX_TASK_PATH} characters, got {len(value)}")
+    return value
 
 
 def mode(value: Any, path: tuple, report: Report) -> Any:
@@ -212,6 +239,8 @@ def json_kwargs(value: Any, path: tuple, report: Report) -> Any:
 def recurring_queue(value: Any, path: tuple, report: Report) -> Any:
     if name(value, path, report) is INVALID:
         return INVALID
+    if len(value) > MAX_QUEUE_NAME:
+        return report.error(path, f"a queue name is at most {MAX_QUEUE_NAME} characters, got {len(value)}")
     if report.queues and value not in report.queues:
         listing = ", ".join(repr(q) for q in report.queues)
         return report.error(
@@ -274,10 +303,12 @@ def _mapping(spec: Mapping[str, Checker], build: Callable[..., Any], required=()
     return check
 
 
-def _list_of(entry: Checker) -> Checker:
+def _list_of(entry: Checker, most: int) -> Checker:
     def check(value: Any, path: tuple, report: Report) -> Any:
         if not isinstance(value, (list, tuple)):
             return report.error(path, f"expected a list of mappings, got {show(value)}")
+        if len(value) > most:
+            return report.error(path, f"expected at most {most:,} entries, got {len(value):,}")
         items = [entry(item, (*path, i), report) for i, item in enumerate(value)]
         return INVALID if any(item is INVALID for item in items) else tuple(items)
 
@@ -287,24 +318,24 @@ def _list_of(entry: Checker) -> Checker:
 worker = _mapping(
     {
         "queues": queue_selectors,
-        "threads": positive_int,
-        "processes": positive_int,
-        "polling_interval": positive_number,
-        "prefetch_multiplier": positive_int,
+        "threads": positive_int(LIMITS["threads"]),
+        "processes": positive_int(LIMITS["processes"]),
+        "polling_interval": interval,
+        "prefetch_multiplier": positive_int(LIMITS["prefetch_multiplier"]),
     },
     WorkerConfig,
 )
 dispatcher = _mapping(
     {
-        "batch_size": positive_int,
-        "polling_interval": positive_number,
+        "batch_size": positive_int(LIMITS["batch_size"]),
+        "polling_interval": interval,
         "concurrency_maintenance": boolean,
-        "concurrency_maintenance_interval": positive_number,
+        "concurrency_maintenance_interval": interval,
     },
     DispatcherConfig,
 )
 scheduler = _mapping(
-    {"dynamic_tasks_enabled": boolean, "polling_interval": positive_number}, SchedulerConfig
+    {"dynamic_tasks_enabled": boolean, "polling_interval": interval}, SchedulerConfig
 )
 recurring_task = _mapping(
     {
@@ -321,10 +352,12 @@ recurring_task = _mapping(
 )
 _retry_mapping = _mapping(
     {
-        "max_attempts": positive_int,
-        "backoff_base": positive_number,
-        "backoff_factor": _leaf(lambda v: _is_number(v) and v >= 1, "a number of at least 1"),
-        "backoff_cap": positive_number,
+        "max_attempts": positive_int(LIMITS["max_attempts"]),
+        "backoff_base": positive_number(LIMITS["backoff"]),
+        "backoff_factor": _leaf(
+            lambda v: _is_number(v) and v >= 1, "a number of at least 1", most=LIMITS["backoff_factor"]
+        ),
+        "backoff_cap": positive_number(LIMITS["backoff"]),
         "jitter": _leaf(lambda v: _is_number(v) and 0 <= v <= 1, "a number between 0 and 1"),
         "retry_on": exception_paths,
     },
@@ -339,10 +372,16 @@ def retry(value: Any, path: tuple, report: Report) -> Any:
 def recurring(value: Any, path: tuple, report: Report) -> Any:
     if not isinstance(value, Mapping):
         return report.error(path, f"expected a mapping of key -> task, got {show(value)}")
+    if len(value) > LIMITS["recurring"]:
+        return report.error(path, f"expected at most {LIMITS['recurring']:,} recurring tasks, got {len(value):,}")
     tasks, ok = [], True
     for key, entry in value.items():
         if not isinstance(key, str) or not key.strip():
             report.error(path, f"expected non-empty string keys, got {show(key)}")
+            ok = False
+            continue
+        if len(key) > MAX_KEY:
+            report.error(path, f"a recurring task key is at most {MAX_KEY} characters, got {len(key)}")
             ok = False
             continue
         task = recurring_task(entry, (*path, key), report, key=key)
@@ -353,25 +392,28 @@ def recurring(value: Any, path: tuple, report: Report) -> Any:
 
 OPTIONS: dict[str, Checker] = {
     "mode": mode,
-    "workers": _list_of(worker),
-    "dispatchers": _list_of(dispatcher),
+    "workers": _list_of(worker, LIMITS["entries"]),
+    "dispatchers": _list_of(dispatcher, LIMITS["entries"]),
     "scheduler": scheduler,
     "recurring": recurring,
     "database_alias": database_alias,
     "preserve_finished_jobs": boolean,
-    "clear_finished_jobs_after": optional_positive,
-    "clear_failed_jobs_after": optional_positive,
-    "clear_recurring_executions_after": optional_positive,
-    "default_concurrency_duration": positive_number,
+    "clear_finished_jobs_after": optional_positive(LIMITS["retention"]),
+    "clear_failed_jobs_after": optional_positive(LIMITS["retention"]),
+    "clear_recurring_executions_after": optional_positive(LIMITS["retention"]),
+    "default_concurrency_duration": positive_number(LIMITS["concurrency_duration"]),
     "use_skip_locked": boolean,
     "listen_notify": boolean,
     "silence_polling": boolean,
-    "process_heartbeat_interval": positive_number,
-    "process_alive_threshold": positive_number,
+    "process_heartbeat_interval": interval,
+    "process_alive_threshold": positive_number(LIMITS["process_alive_threshold"]),
     "shutdown_timeout": non_negative,
     "supervisor_pidfile": optional_name,
     "on_thread_error": dotted_callable,
     "retry": retry,
+    "max_payload_size": _leaf(
+        lambda v: _is_int(v) and v >= 1024, "a number of bytes of at least 1024", most=LIMITS["max_payload_size"]
+    ),
 }
 
 
@@ -390,7 +432,40 @@ def check_options(
         if checked is not INVALID:
             values[key] = checked
     _check_heartbeat(merged, sources, values, problems)
+    _check_recurring_payloads(sources, values, problems)
     return values, problems
+
+
+def _stores_nul(database_alias: str) -> bool:
+    """Whether the database can keep a NUL character in JSON text (PostgreSQL's jsonb cannot).
+
+    Read from the settings' ENGINE, not from a connection: checks run before
+    any connection exists (and ``djq.db.sql.stores_nul`` answers at run time).
+    """
+    from importlib import import_module
+
+    from django.conf import settings
+
+    try:
+        engine = settings.DATABASES[database_alias]["ENGINE"]
+        return import_module(f"{engine}.base").DatabaseWrapper.vendor != "postgresql"
+    except Exception:  # an unknown alias or engine is reported on its own
+        return True
+
+
+def _check_recurring_payloads(sources, values, problems) -> None:
+    """Recurring arguments must be storable on the backend's database, as at enqueue."""
+    from djq.exceptions import EnqueueError
+    from djq.payload import encode_arguments
+
+    defaults = {f.name: f.default for f in fields(BackendConfig)}
+    allow_nul = _stores_nul(values.get("database_alias", defaults["database_alias"]))
+    max_bytes = values.get("max_payload_size", defaults["max_payload_size"])
+    for task in values.get("recurring", ()):
+        try:
+            encode_arguments(task.args, task.kwargs, allow_nul=allow_nul, max_bytes=max_bytes)
+        except EnqueueError as exc:
+            problems.append(f"{sources['recurring'].where(('recurring', task.key))}: {exc}")
 
 
 def _check_heartbeat(merged, sources, values, problems) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.tasks import task_backends
 from django.tasks.base import TaskContext, TaskResult
 from django.tasks.signals import task_started
 from django.utils import timezone
@@ -17,7 +18,9 @@ from django.utils import timezone
 from ..db.rows import ClaimedJob, Outcome
 from ..exceptions import DjqError, ResultSerializationError
 from ..payload import encode_result
+from ..safe_text import error_text, for_log, for_storage
 from ..states import CLAIMED, FAILED, FINISHED, SCHEDULED
+from .building import payload_rules
 from .task_results import build_result, load_task, run_after_of, task_for_job
 
 logger = logging.getLogger("djq.job")
@@ -102,9 +105,9 @@ def execute(job: ClaimedJob) -> Attempt:
         else:
             value = task.call(*args, **kwargs)
         try:
-            return_json = encode_result(value)
+            return_json = encode_result(value, **payload_rules(task_backends[job.backend_alias]))
         except ValueError as exc:
-            raise ResultSerializationError(f"the task returned a value that is not JSON: {exc}") from None
+            raise ResultSerializationError(f"the task returned a value that cannot be stored: {exc}") from None
     except BaseException as exc:
         error = exc
     finished = timezone.now()
@@ -116,16 +119,16 @@ def execute(job: ClaimedJob) -> Attempt:
         logger.info("job %s %s finished in %.0f ms", job.id, job.task_path, elapsed_ms)
     elif state == SCHEDULED:
         logger.warning("job %s %s failed (%s: %s); retry %d at %s", job.id, job.task_path,
-                       type(error).__name__, error, len(attempts) + 1, retry_at.isoformat())
+                       type(error).__name__, for_log(error), len(attempts) + 1, retry_at.isoformat())
     else:
         logger.error("job %s %s failed after %.0f ms: %s: %s", job.id, job.task_path, elapsed_ms,
-                     type(error).__name__, error)
+                     type(error).__name__, for_log(error))
     outcome = Outcome(
         id=job.id,
         state=state,
         finished_at=finished_at,
         scheduled_at=retry_at,
-        attempts=json.dumps(attempts, separators=(",", ":")),
+        attempts=attempts_json(attempts),
         return_value=return_json,
         concurrency_key=job.concurrency_key,
         started_at=started,
@@ -150,18 +153,43 @@ def recovered_outcome(job: dict[str, Any], error: DjqError, now: datetime) -> Ou
         state=state,
         finished_at=finished_at,
         scheduled_at=retry_at,
-        attempts=json.dumps(attempts, separators=(",", ":")),
+        attempts=attempts_json(attempts),
         return_value=None,
         concurrency_key=job.get("concurrency_key"),
     )
 
 
+#: Characters of JSON one job's attempt history may take; past it, older attempts keep a short error.
+ATTEMPTS_BUDGET = 4 * 1024 * 1024
+
+
+def attempts_json(attempts: list[dict]) -> str:
+    """The attempt history as stored: under ATTEMPTS_BUDGET, whatever the retries raised."""
+    text = json.dumps(attempts, separators=(",", ":"))
+    if len(text) <= ATTEMPTS_BUDGET:
+        return text
+    trimmed = [_short_error(a) for a in attempts[:-1]]
+    return json.dumps([*trimmed, attempts[-1]], separators=(",", ":"))
+
+
+def _short_error(attempt: dict) -> dict:
+    error = attempt.get("error")
+    if not error:
+        return attempt
+    cut = {"message": str(error.get("message", ""))[:500], "traceback": "[cut to keep the history small]"}
+    return {**attempt, "error": {**error, **cut}}
+
+
 def format_error(exc: BaseException) -> dict:
-    """An exception as an attempt stores it."""
+    """An exception as an attempt stores it: NUL and lone surrogates escaped, message and traceback capped."""
+    try:
+        trace = "".join(traceback.format_exception(exc))
+    except Exception:  # an exception whose __str__ raises, a broken traceback
+        trace = f"{type(exc).__module__}.{type(exc).__qualname__}: {error_text(exc)}"
     return {
-        "exception_class_path": f"{type(exc).__module__}.{type(exc).__qualname__}",
-        "message": str(exc),
-        "traceback": "".join(traceback.format_exception(exc)),
+        "exception_class_path": for_storage(f"{type(exc).__module__}.{type(exc).__qualname__}", 255),
+        "message": for_storage(error_text(exc)),
+        "traceback": for_storage(trace, keep_end=True),
     }
 
 

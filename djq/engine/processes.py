@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ..exceptions import DjqError, ProcessExitError, ProcessMissingError, ProcessPrunedError
 from ..models import Job, Process
+from ..safe_text import for_log
 from ..states import CLAIMED
 from .execution import recovered_outcome_or_failure
 from .finish import write_outcomes
@@ -82,7 +83,7 @@ def fail_claimed_jobs(h: Handle, process_ids: Iterable[int], error: DjqError) ->
             write_outcomes(h, process_id, outcomes, now=now)
         for outcome in outcomes:
             failed.append(outcome.id)
-            logger.warning("job %s failed: %s", outcome.id, error)
+            logger.warning("job %s failed: %s", outcome.id, for_log(error))
     return failed
 
 

@@ -6,12 +6,13 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from ..cron import parse_schedule
 from ..db.rows import NewJob
 from ..models import RecurringExecution, RecurringTask
+from ..safe_text import for_log
 from .building import build_job
 from .task_results import clone_task, load_task
 
@@ -33,28 +34,37 @@ def sync_static(database: str, backend_alias: str, tasks: Iterable, now: datetim
             "task_path": cfg.task_path, "payload": payload, "queue_name": cfg.queue_name,
             "priority": cfg.priority, "description": cfg.description, "static": True,
         }
-        with transaction.atomic(using=database):
-            row = (RecurringTask.objects.using(database).select_for_update()
-                   .filter(backend_alias=backend_alias, key=cfg.key).first())
-            if row is None:
-                try:
-                    with transaction.atomic(using=database):
-                        RecurringTask.objects.using(database).create(
-                            backend_alias=backend_alias, key=cfg.key, schedule=cfg.schedule,
-                            next_run_at=parse_schedule(cfg.schedule).next_after(now),
-                            created_at=now, updated_at=now, **fields,
-                        )
-                except IntegrityError:
-                    pass  # another scheduler created it first
-                continue
-            changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
-            if row.schedule != cfg.schedule or row.next_run_at is None:
-                changed["schedule"] = cfg.schedule
-                changed["next_run_at"] = parse_schedule(cfg.schedule).next_after(now)
-            if changed:
-                RecurringTask.objects.using(database).filter(pk=row.pk).update(updated_at=now, **changed)
+        try:
+            _sync_one(database, backend_alias, cfg, fields, now)
+        except (OperationalError, InterfaceError):
+            raise  # the database is away: the runner waits for it
+        except DatabaseError as exc:  # a value this database cannot store: the others still sync
+            logger.error("recurring task %s cannot be stored (%s); it will not run", cfg.key, for_log(exc))
     (RecurringTask.objects.using(database)
      .filter(backend_alias=backend_alias, static=True).exclude(key__in=keep).delete())
+
+
+def _sync_one(database: str, backend_alias: str, cfg, fields: dict, now: datetime) -> None:
+    with transaction.atomic(using=database):
+        row = (RecurringTask.objects.using(database).select_for_update()
+               .filter(backend_alias=backend_alias, key=cfg.key).first())
+        if row is None:
+            try:
+                with transaction.atomic(using=database):
+                    RecurringTask.objects.using(database).create(
+                        backend_alias=backend_alias, key=cfg.key, schedule=cfg.schedule,
+                        next_run_at=parse_schedule(cfg.schedule).next_after(now),
+                        created_at=now, updated_at=now, **fields,
+                    )
+            except IntegrityError:
+                pass  # another scheduler created it first
+            return
+        changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
+        if row.schedule != cfg.schedule or row.next_run_at is None:
+            changed["schedule"] = cfg.schedule
+            changed["next_run_at"] = parse_schedule(cfg.schedule).next_after(now)
+        if changed:
+            RecurringTask.objects.using(database).filter(pk=row.pk).update(updated_at=now, **changed)
 
 
 def due_tasks(database: str, backend_alias: str, now: datetime, *, dynamic: bool) -> list[RecurringTask]:
@@ -118,8 +128,24 @@ def fire(backend, row: RecurringTask, now: datetime, *, slot: datetime | None = 
 
 
 def fire_due(backend, now: datetime, *, dynamic: bool) -> int:
+    """Fire every due task; one that cannot be enqueued skips its slot and never stops the others."""
     fired = 0
     for row in due_tasks(backend.database, backend.alias, now, dynamic=dynamic):
-        if fire(backend, row, now) is not None:
-            fired += 1
+        try:
+            if fire(backend, row, now) is not None:
+                fired += 1
+        except (OperationalError, InterfaceError):
+            raise  # the database is away: the runner waits for it
+        except Exception as exc:
+            _skip_slot(backend.database, row, now, exc)
     return fired
+
+
+def _skip_slot(database: str, row: RecurringTask, now: datetime, exc: Exception) -> None:
+    try:
+        following = parse_schedule(row.schedule).next_after(now)
+    except Exception:
+        following = None  # never due again until its schedule is fixed
+    logger.error("recurring task %s cannot be enqueued (%s: %s); skipping to %s", row.key, type(exc).__name__,
+                 for_log(exc), following.isoformat() if following else "never")
+    RecurringTask.objects.using(database).filter(pk=row.pk).update(next_run_at=following, updated_at=now)

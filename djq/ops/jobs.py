@@ -56,7 +56,7 @@ def enqueue_by_path(
         except Exception as exc:  # Django's InvalidTask and friends
             raise EnqueueError(str(exc)) from exc
         return int(result.id)
-    return _enqueue_stored_path(backend, task_path, args, kwargs, queue_name or "default",
+    return _enqueue_stored_path(backend, task_path, args, kwargs, "default" if queue_name is None else queue_name,
                                 0 if priority is None else priority, run_after)
 
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..cron import parse_schedule
-from ..engine.building import check_priority, check_queue
+from ..engine.building import check_priority, check_queue, check_task_path, payload_rules
 from ..engine.handle import handle
 from ..engine.recurring import recurring_job
 from ..exceptions import EnqueueError, RecurringTaskError
@@ -91,15 +91,14 @@ def schedule(
         )
     if not key or len(key) > 255:
         raise RecurringTaskError("a recurring task key must be 1 to 255 characters")
-    if "." not in task_path:
-        raise RecurringTaskError(f"{task_path!r} is not a dotted task path (module.function)")
     try:
+        check_task_path(task_path)
         check_queue(backend_alias, cfg.queues, queue_name)
         check_priority(priority)
     except EnqueueError as exc:
         raise RecurringTaskError(str(exc)) from None
     parsed = parse_schedule(schedule)  # raises with the expression and the reason
-    encode_arguments(args or [], kwargs or {})
+    encode_arguments(args or [], kwargs or {}, **payload_rules(handle(backend_alias)))
     db, now = cfg.database_alias, timezone.now()
     fields = {"task_path": task_path, "schedule": schedule, "payload": {"args": list(args or []),
               "kwargs": dict(kwargs or {})}, "queue_name": queue_name, "priority": priority,

@@ -8,6 +8,8 @@ from functools import cache
 
 from django.utils.module_loading import import_string
 
+from ..safe_text import for_log
+
 logger = logging.getLogger("djq.runtime")
 
 
@@ -20,9 +22,9 @@ def report(exc: BaseException, on_thread_error: str | None = None) -> None:
     """Hand an infrastructure error (not a task's) to the configured handler."""
     handler = _handler(on_thread_error)
     if handler is None:
-        logger.error("runtime error: %s: %s", type(exc).__name__, exc, exc_info=exc)
+        logger.error("runtime error: %s: %s", type(exc).__name__, for_log(exc), exc_info=exc)
         return
     try:
         handler(exc)
     except Exception as inner:
-        logger.error("on_thread_error handler failed: %s", inner, exc_info=inner)
+        logger.error("on_thread_error handler failed: %s", for_log(inner), exc_info=inner)

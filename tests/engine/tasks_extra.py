@@ -58,3 +58,47 @@ def flaky_with_context(context, succeed_on: int):
     if context.attempt < succeed_on:
         raise RuntimeError(f"attempt {context.attempt}")
     return {"attempt": context.attempt, "id": context.task_result.id}
+
+
+# -- values a database cannot store (issue 10 item 4) ---------------------------------
+
+
+@task
+def returns_nul() -> str:
+    return "before\x00after"
+
+
+@task
+def returns_surrogate() -> str:
+    return "lone \ud800 surrogate"
+
+
+@task
+def returns_text(size: int) -> str:
+    return "x" * size
+
+
+@task
+def raises_nul() -> None:
+    raise ValueError("bad\x00byte \ud800 and a newline\nforged log line")
+
+
+@task
+def raises_huge(size: int) -> None:
+    raise ValueError("m" * size)
+
+
+@task
+def retries_on_missing() -> None:
+    raise ValueError("never runs")
+
+
+retries_on_missing.func.__djq_retry__ = RetryPolicy(max_attempts=2, retry_on=("nowhere.NoSuchError",))
+
+
+@task
+def retries_on_a_module() -> None:
+    raise ValueError("never runs")
+
+
+retries_on_a_module.func.__djq_retry__ = RetryPolicy(max_attempts=2, retry_on=("os.path",))

@@ -37,4 +37,10 @@ def dialect_for(database: str, *, use_skip_locked: bool = True, notify: bool = T
     return _dialect_class(connection.vendor)(database, use_skip_locked=use_skip_locked, notify=notify)
 
 
-__all__ = ["Dialect", "dialect_for"]
+@cache
+def stores_nul(database: str) -> bool:
+    """Whether the database can keep a NUL character in JSON text (no connection needed)."""
+    return _dialect_class(connections[database].vendor).stores_nul
+
+
+__all__ = ["Dialect", "dialect_for", "stores_nul"]

@@ -49,6 +49,8 @@ class Dialect:
     """
 
     vendor = ""
+    #: Whether JSON text may contain a NUL character (PostgreSQL's jsonb refuses it).
+    stores_nul = True
     #: Rows per multi-row INSERT; keeps parameter counts under every vendor's limit.
     insert_chunk = 500
     can_return_inserted = True

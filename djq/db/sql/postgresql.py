@@ -20,6 +20,7 @@ _WAKE = (
 
 class PostgresDialect(Dialect):
     vendor = "postgresql"
+    stores_nul = False
     insert_chunk = 5000
 
     def cursor(self):
