@@ -86,14 +86,9 @@ class _Server:
     def _prepare_root(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         if self.owner:
+            # The server's user must be able to reach ``root``: give no root
+            # inside a private directory (pytest's tmp_path is one).
             os.chown(self.root, *self.owner)
-            # The server user must be able to reach the directory.
-            p = self.root.parent
-            while p != p.parent:
-                mode = p.stat().st_mode
-                if not mode & 0o001:
-                    os.chmod(p, mode | 0o001)
-                p = p.parent
 
     def _run(self, args: list[str], **kwargs) -> subprocess.CompletedProcess:
         if self.owner:

@@ -99,20 +99,29 @@ def prune_stale(h: Handle, *, threshold: float, exclude: Iterable[int] = ()) -> 
     """Delete processes whose heartbeat is older than ``threshold`` seconds and fail their jobs.
 
     ``exclude`` names rows this caller knows about better (a supervisor's
-    own children, which it stops before it recovers their work). A row is
+    own children, which it stops before it recovers their work); children of
+    another live supervisor are left to that supervisor likewise. A row is
     deleted only while its heartbeat is still stale, and before its jobs are
     failed: a process whose heartbeat got through meanwhile keeps its row and
     its jobs, and one that was pruned finds out at its next heartbeat.
     """
     cutoff = timezone.now() - timedelta(seconds=threshold)
+    rows = Process.objects.using(h.database).filter(backend_alias=h.alias)
     stale = list(
-        Process.objects.using(h.database)
-        .filter(backend_alias=h.alias, last_heartbeat_at__lt=cutoff)
+        rows.filter(last_heartbeat_at__lt=cutoff)
         .exclude(pk__in=[pk for pk in exclude if pk is not None])
-        .values_list("pk", "name", "last_heartbeat_at")
+        .values_list("pk", "name", "last_heartbeat_at", "supervisor_id")
     )
+    if not stale:
+        return []
+    # A child whose supervisor is alive is that supervisor's to prune: it can
+    # stop the child first, where anyone else would fail the jobs of a
+    # process that may still be running them.
+    watched = set(rows.filter(kind="supervisor", last_heartbeat_at__gte=cutoff).values_list("pk", flat=True))
     failed: list[int] = []
-    for pk, name, seen in stale:
+    for pk, name, seen, supervisor_id in stale:
+        if supervisor_id in watched:
+            continue
         if not Process.objects.using(h.database).filter(pk=pk, last_heartbeat_at__lt=cutoff).delete()[0]:
             continue  # it heartbeated (or someone else pruned it) since we looked
         age = (timezone.now() - seen).total_seconds()
