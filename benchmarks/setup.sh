@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Create benchmarks/.venv: djq (editable, from this checkout), the peer
-# dj-queue and the PostgreSQL driver. dj-queue lives only here; it is never a
-# dependency of djq itself.
+# Create benchmarks/.venv: djq (editable, from this checkout), the peers
+# (dj-queue, pgqueuer with uvloop, procrastinate) and the PostgreSQL driver.
+# The peers live only here; none of them is ever a dependency of djq itself.
 #
 #   bash benchmarks/setup.sh            # idempotent; re-run after changing djq's deps
 #   BENCH_PYTHON=/path/to/python3.13 bash benchmarks/setup.sh
@@ -31,10 +31,11 @@ if [ ! -x "$venv/bin/python" ]; then
   "$py" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet -e "$repo" "dj-queue==0.14.2" "psycopg[binary]" py-spy
+"$venv/bin/python" -m pip install --quiet -e "$repo" "dj-queue==0.14.2" "psycopg[binary]" py-spy \
+  "pgqueuer==1.6.0" "uvloop==0.23.0" "procrastinate==3.10.0"
 "$venv/bin/python" - <<'EOF'
 from importlib.metadata import version
 import sys
 print("python", sys.version.split()[0], "|", ", ".join(
-    f"{d} {version(d)}" for d in ("django", "djq", "dj-queue", "psycopg", "py-spy")))
+    f"{d} {version(d)}" for d in ("django", "djq", "dj-queue", "pgqueuer", "uvloop", "procrastinate", "psycopg", "py-spy")))
 EOF

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from django.utils import timezone
 from .concurrency import policy_for, without_slot
 from .db.rows import NewJob
 from .engine.building import build_job, check_priority, check_queue
+from .engine.execution import wanted
 from .engine.task_results import build_result, task_for_job
 from .exceptions import EnqueueError, InvalidTaskOptions
 from .states import DISCARDED, READY
@@ -113,39 +115,44 @@ class DjqBackend(BaseTaskBackend):
                                     job.concurrency_key)
             return self.dialect.insert_jobs(jobs)
 
-    def _result_for(self, task: Task, job_id: int, job: NewJob, args, kwargs) -> TaskResult:
-        result = TaskResult(
-            task=task,
-            id=str(job_id),
-            status=TaskResultStatus.SUCCESSFUL if job.state == DISCARDED else TaskResultStatus.READY,
-            enqueued_at=job.enqueued_at,
-            started_at=None,
-            finished_at=job.finished_at,
-            last_attempted_at=None,
-            args=list(args),
-            kwargs=dict(kwargs),
-            backend=self.alias,
-            errors=[],
-            worker_ids=[],
-        )
-        task_enqueued.send(type(self), task_result=result)
+    def _result_for(self, task: Task, job_id: int, job: NewJob, args, kwargs, announce: bool = True) -> TaskResult:
+        # The TaskResult Django's own constructor would build, without its
+        # per-call JSON normalisation: the arguments are read back from the
+        # payload just encoded, which is that normalised form already.
+        payload = json.loads(job.payload)
+        result = object.__new__(TaskResult)
+        for name, value in (
+            ("task", task), ("id", str(job_id)),
+            ("status", TaskResultStatus.SUCCESSFUL if job.state == DISCARDED else TaskResultStatus.READY),
+            ("enqueued_at", job.enqueued_at), ("started_at", None), ("finished_at", job.finished_at),
+            ("last_attempted_at", None), ("args", payload["args"]), ("kwargs", payload["kwargs"]),
+            ("backend", self.alias), ("errors", []), ("worker_ids", []), ("_return_value", None),
+        ):
+            object.__setattr__(result, name, value)
+        if announce:
+            task_enqueued.send(type(self), task_result=result)
         return result
+
+    def _announces_enqueue(self) -> bool:
+        # Django's own receiver logs enqueues at DEBUG.
+        return wanted(task_enqueued, type(self), logging.DEBUG)
 
     def enqueue(self, task: Task, args: Sequence, kwargs: dict) -> TaskResult:
         job = self.new_job(task, args, kwargs, timezone.now())
         [job_id] = self.store([job])
-        return self._result_for(task, job_id, job, args, kwargs)
+        return self._result_for(task, job_id, job, args, kwargs, self._announces_enqueue())
 
     def enqueue_all(self, task_calls: Iterable[tuple[Task, Sequence, dict]]) -> list[TaskResult]:
-        """Enqueue many calls in one round trip (per 1,000 jobs); all or none are stored."""
+        """Enqueue many calls in one transaction (by COPY on PostgreSQL); all or none are stored."""
         now = timezone.now()
         calls = [(task, tuple(args), dict(kwargs)) for task, args, kwargs in task_calls]
         jobs = [self.new_job(task, args, kwargs, now) for task, args, kwargs in calls]
         if not jobs:
             return []
         ids = self.store(jobs)
+        announce = self._announces_enqueue()
         return [
-            self._result_for(task, job_id, job, args, kwargs)
+            self._result_for(task, job_id, job, args, kwargs, announce)
             for (task, args, kwargs), job_id, job in zip(calls, ids, jobs, strict=True)
         ]
 

@@ -79,6 +79,8 @@ def embedded_settings() -> dict:
             }
         },
         "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+        # The demo shows each job start and finish (per-job lines are DEBUG on djq.job).
+        "LOGGING": {"version": 1, "disable_existing_loggers": False, "loggers": {"djq.job": {"level": "DEBUG"}}},
     }
 
 

@@ -26,7 +26,7 @@ def _versions(system) -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for dist in ("django", system.dist, "psycopg"):
+    for dist in ("django", system.dist, "psycopg", *(("uvloop",) if system.name == "pgqueuer" else ())):
         try:
             out[dist] = version(dist)
         except PackageNotFoundError:
@@ -38,7 +38,8 @@ def reset_tables(system) -> None:
     """Empty every table of the system, and start from a quiet WAL."""
     from django.db import connection
 
-    tables = [t for t in connection.introspection.table_names() if t.startswith(system.table_prefix)]
+    tables = list(system.tables) or [
+        t for t in connection.introspection.table_names() if t.startswith(system.table_prefix)]
     with connection.cursor() as cur:
         if tables:
             cur.execute(f"TRUNCATE {', '.join(connection.ops.quote_name(t) for t in tables)} RESTART IDENTITY CASCADE")
@@ -54,12 +55,16 @@ def prepare(spec: dict, workdir: Path):
     manage = write_project(system, workdir)
     server.ensure_database(system.name)
     options = worker_options(spec["processes"], spec["threads"], spec["polling_interval"], **spec.get("options", {}))
+    if spec.get("prefetch") and system.name == "djq":
+        options["workers"][0]["prefetch_multiplier"] = spec["prefetch"]
     stamps = workdir / "stamps.txt"
     settings_env = {
         "DJANGO_SETTINGS_MODULE": "benchproj.settings",
         "DJQBENCH_DATABASE": json.dumps(server.django_database(system.name, spec["conn_max_age"])),
         "DJQBENCH_OPTIONS": json.dumps(options),
         "DJQBENCH_STAMPS": str(stamps),
+        "DJQBENCH_PG_DSN": server.dsn(system.name),
+        "DJQBENCH_LOGGING": spec.get("djq_logging", "default") if system.name == "djq" else "quiet",
     }
     os.environ.update(settings_env)
     sys.path.insert(0, str(workdir))
@@ -74,6 +79,10 @@ def prepare(spec: dict, workdir: Path):
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+    import subprocess
+
+    for cmd in system.setup_commands(sys.executable, server.dsn(system.name)):
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env={**os.environ})
     reset_tables(system)
     return Ctx(system=system, server=server, spec=spec, workdir=workdir, manage=manage, env=env, stamps=stamps)
 

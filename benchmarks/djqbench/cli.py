@@ -105,7 +105,8 @@ class Session:
         a = self.args
         return {"db": a.db, "conn_max_age": a.conn_max_age, "polling_interval": 0.1, "options": parse_opts(a.opt),
                 "py_spy": os.path.abspath(a.py_spy) if a.py_spy else None, "py_spy_gil": a.py_spy_gil,
-                "keep": a.keep, "label": a.label, "timeout": a.timeout, "results_dir": os.path.abspath(a.results_dir)}
+                "keep": a.keep, "label": a.label, "djq_logging": a.djq_logging,
+                "timeout": a.timeout, "results_dir": os.path.abspath(a.results_dir)}
 
     def run(self, plan: list[dict], systems: list[str], repeat: int) -> None:
         """Each repetition: every planned configuration, systems in a rotated order."""
@@ -151,7 +152,8 @@ def plan_drain(a) -> list[dict]:
     out = []
     for t in a.topologies.split(","):
         p, w = topology(t)
-        out.append({"scenario": "drain", "n": a.n, "processes": p, "threads": w, "poll": a.poll})
+        out.append({"scenario": "drain", "n": a.n, "processes": p, "threads": w, "poll": a.poll,
+                    "sleep_ms": a.sleep_ms, "prefetch": a.prefetch})
     return out
 
 
@@ -221,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--db", default=os.environ.get("BENCH_DB", DEFAULT_DB),
                    help="server and base name; each system uses <base>_<system> (env BENCH_DB)")
     g.add_argument("--systems", default="djq,dj_queue", help="comma list (default djq,dj_queue)")
+    g.add_argument("--djq-logging", choices=("default", "quiet"), default="default",
+                   help="djq's runtime logging: `djq start`'s own (default) or none below WARNING;"
+                   " the other systems always run quiet")
     g.add_argument("--repeat", type=int, default=3, help="repetitions, systems rotated each time")
     g.add_argument("--conn-max-age", type=int, default=60, help="Django CONN_MAX_AGE for both systems")
     g.add_argument("--results-dir", default=str(HERE / "results"))
@@ -241,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("-N", "--n", type=int, default=n, help="jobs to drain")
         p.add_argument("--topologies", default=topologies, help="comma list of PROCESSESxTHREADS")
         p.add_argument("--poll", type=float, default=0.2, help="progress poll interval, seconds")
+        p.add_argument("--prefetch", type=int, default=0,
+                       help="djq only: the workers' prefetch_multiplier (default: djq's default)")
+        p.add_argument("--sleep-ms", type=float, default=0,
+                       help="jobs sleep this long (I/O-bound) instead of being no-ops")
 
     def latency_opts(p):
         p.add_argument("-M", "--m", type=int, default=200, help="jobs, enqueued one at a time")

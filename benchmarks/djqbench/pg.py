@@ -55,6 +55,13 @@ class Server:
             "CONN_MAX_AGE": conn_max_age,
         }
 
+    def dsn(self, system: str) -> str:
+        """A libpq URL of the system's database, as the system's own user."""
+        from urllib.parse import quote
+
+        auth = quote(self.user) + (":" + quote(self.password) if self.password else "")
+        return f"postgresql://{auth}@{self.host}:{self.port}/{self.dbname(system)}"
+
     def connect(self, dbname: str = "postgres", *, observer: bool = True):
         import psycopg
 

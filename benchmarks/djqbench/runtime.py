@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
+# Several commands (one per worker process): a leader starts them all and
+# passes SIGTERM on, so the group stops the way a single runtime does.
+LAUNCHER = (
+    "import json, signal, subprocess, sys\n"
+    "procs = [subprocess.Popen(c) for c in json.loads(sys.argv[1])]\n"
+    "signal.signal(signal.SIGTERM, lambda *a: [p.terminate() for p in procs])\n"
+    "sys.exit(max(p.wait() for p in procs))\n"
+)
+
 
 class Runtime:
-    """One runtime command in its own process group; always stopped, by SIGTERM then SIGKILL."""
+    """The runtime's commands in one process group of their own; always stopped, by SIGTERM then SIGKILL.
 
-    def __init__(self, command: list[str], *, env: dict, cwd: Path, log: Path) -> None:
-        self.command = command
+    Several commands (systems started as one process per worker) run under
+    a small leader that passes SIGTERM on to each of them.
+    """
+
+    def __init__(self, commands: list[list[str]], *, env: dict, cwd: Path, log: Path) -> None:
+        self.commands = commands
+        self.others: list[subprocess.Popen] = []
         self.env = env
         self.cwd = cwd
         self.log_path = log
@@ -24,8 +40,10 @@ class Runtime:
     def __enter__(self) -> Runtime:
         self._log = open(self.log_path, "ab")
         self.spawned_at = time.time()
+        command = self.commands[0] if len(self.commands) == 1 else [sys.executable, "-c", LAUNCHER,
+                                                                      json.dumps(self.commands)]
         self.proc = subprocess.Popen(
-            self.command, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+            command, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         return self
@@ -39,8 +57,9 @@ class Runtime:
         return self.proc.pid
 
     def check(self) -> None:
-        if self.proc is not None and self.proc.poll() is not None:
-            raise RuntimeError(f"runtime exited early with code {self.proc.returncode}:\n{self.log_tail()}")
+        for proc in [self.proc, *self.others]:
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"runtime exited early with code {proc.returncode}:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 25) -> str:
         try:
@@ -67,11 +86,13 @@ class Runtime:
         if self.proc is None or self.stop_info:
             return self.stop_info
         t0 = time.monotonic()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        for proc in [self.proc, *self.others]:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
         killed = False
         while self._group_alive():
-            self.proc.poll()  # reap the leader so the group can empty
+            for proc in [self.proc, *self.others]:
+                proc.poll()  # reap them so the group can empty
             if time.monotonic() - t0 > timeout:
                 killed = True
                 try:

@@ -34,14 +34,17 @@ class Ctx:
     env: dict  # environment of runtime processes
     stamps: Path
     notes: list[str] = field(default_factory=list)
+    _client: object = None
 
     @property
     def dbname(self) -> str:
         return self.server.dbname(self.system.name)
 
     def runtime(self) -> Runtime:
-        cmd = self.system.runtime_command(sys.executable, str(self.manage))
-        return Runtime(cmd, env=self.env, cwd=self.workdir, log=self.workdir / "runtime.log")
+        spec = self.spec
+        cmds = self.system.runtime_commands(sys.executable, str(self.manage), spec["processes"], spec["threads"],
+                                            spec["polling_interval"])
+        return Runtime(cmds, env=self.env, cwd=self.workdir, log=self.workdir / "runtime.log")
 
     def observer(self) -> Observer:
         return Observer(self.server, self.system.name)
@@ -51,16 +54,12 @@ class Ctx:
         return self.server.connect(self.dbname)
 
     @property
-    def tasks(self):
-        from benchproj import tasks
+    def client(self):
+        if self._client is None:
+            from .clients import CLIENTS
 
-        return tasks
-
-    @property
-    def backend(self):
-        from django.tasks import task_backends
-
-        return task_backends["default"]
+            self._client = CLIENTS[self.system.client]()
+        return self._client
 
     def spy_path(self, what: str) -> Path | None:
         base = self.spec.get("py_spy")
@@ -126,9 +125,9 @@ def statements_per(observer: Observer, count: int) -> dict:
 
 def enqueue_single(ctx: Ctx) -> dict:
     n = ctx.spec["n"]
-    noop = ctx.tasks.noop
+    client = ctx.client
     for k in range(20):  # connection, imports, statement caches
-        noop.enqueue(i=-1 - k)
+        client.enqueue("noop", i=-1 - k)
     obs = ctx.observer()
     obs.reset_statements()
     durations = []
@@ -136,7 +135,7 @@ def enqueue_single(ctx: Ctx) -> dict:
         t0 = time.perf_counter()
         for i in range(n):
             t = time.perf_counter()
-            noop.enqueue(i=i)
+            client.enqueue("noop", i=i)
             durations.append(time.perf_counter() - t)
         elapsed = time.perf_counter() - t0
     stmts = statements_per(obs, n)
@@ -151,18 +150,17 @@ def enqueue_single(ctx: Ctx) -> dict:
 
 def enqueue_bulk(ctx: Ctx) -> dict:
     n = ctx.spec["n"]
-    noop = ctx.tasks.noop
-    backend = ctx.backend
-    backend.enqueue_all([(noop, (), {"i": -1 - k}) for k in range(20)])  # warm-up
-    calls = [(noop, (), {"i": i}) for i in range(n)]
+    client = ctx.client
+    client.enqueue_bulk(client.calls("noop", [{"i": -1 - k} for k in range(20)]))  # warm-up
+    calls = client.calls("noop", [{"i": i} for i in range(n)])
     obs = ctx.observer()
     obs.reset_statements()
     with profile_self(ctx, "enqueue_bulk"):
         t0 = time.perf_counter()
-        results = backend.enqueue_all(calls)
+        count = client.enqueue_bulk(calls)
         elapsed = time.perf_counter() - t0
-    if len(results) != n:
-        raise RuntimeError(f"enqueue_all returned {len(results)} results for {n} calls")
+    if count != n:
+        raise RuntimeError(f"the bulk enqueue returned {count} results for {n} calls")
     stmts = statements_per(obs, 1)
     obs.close()
     return {"value": rnd(n / elapsed, 1), "jobs_per_s": rnd(n / elapsed, 1), "elapsed_s": rnd(elapsed, 3),
@@ -174,11 +172,15 @@ def enqueue_bulk(ctx: Ctx) -> dict:
 
 def drain(ctx: Ctx) -> dict:
     n, poll, timeout = ctx.spec["n"], ctx.spec["poll"], ctx.spec["timeout"]
-    noop = ctx.tasks.noop
     t0 = time.perf_counter()
-    ctx.backend.enqueue_all([(noop, (), {"i": i}) for i in range(n)])
+    client = ctx.client
+    if ctx.spec.get("sleep_ms"):
+        client.enqueue_bulk(client.calls("sleep_ms", [{"i": i, "ms": ctx.spec["sleep_ms"]} for i in range(n)]))
+    else:
+        client.enqueue_bulk(client.calls("noop", [{"i": i} for i in range(n)]))
     pre_enqueue_s = time.perf_counter() - t0
-    close_django_connections()  # the measuring process keeps no connection open in the database
+    client.close()  # the measuring process keeps no connection open in the database
+    close_django_connections()
 
     # Fresh planner statistics for the loaded tables. Without this, whether
     # autovacuum has analysed them before the runtime starts is a race; once
@@ -286,7 +288,7 @@ JOB_ARG = re.compile(r'i\\*"\s*:\s*(-?\d+)')
 
 def latency(ctx: Ctx) -> dict:
     m, spacing = ctx.spec["m"], ctx.spec["spacing_ms"] / 1000.0
-    stamp = ctx.tasks.stamp
+    client = ctx.client
     trace = ctx.spec.get("trace")
     obs = ctx.observer() if trace else None
     if obs:
@@ -298,7 +300,7 @@ def latency(ctx: Ctx) -> dict:
         with ctx.runtime() as rt:
             warm = [-1 - k for k in range(3)]
             for i in warm:
-                stamp.enqueue(i=i)
+                client.enqueue("stamp", i=i)
             wait_for_stamps(ctx.stamps, set(warm), rt, 90)
             if spy_out:  # sample only the measured part, densely: the runtime is mostly asleep
                 with ctx.db() as conn:
@@ -314,7 +316,7 @@ def latency(ctx: Ctx) -> dict:
             for i in range(m):
                 due += spacing
                 t_wall, t = time.time(), time.perf_counter()
-                stamp.enqueue(i=i)
+                client.enqueue("stamp", i=i)
                 call_s.append(time.perf_counter() - t)
                 before[i] = t_wall
                 pause = due - time.perf_counter()

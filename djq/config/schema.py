@@ -68,7 +68,7 @@ class WorkerConfig:
     threads: int = 3
     processes: int = 1
     polling_interval: float = 0.1
-    prefetch_multiplier: int = 2
+    prefetch_multiplier: int = 16
 
     def matches(self, queue_name: str) -> bool:
         return any(queue_matches(selector, queue_name) for selector in self.queues)

@@ -30,20 +30,19 @@ class NewJob:
     run_after: datetime | None = None  # what the caller asked for; scheduled_at is when it may run
 
 
-#: Columns the claim returns, in order; ``ClaimedJob.from_row`` reads them.
+#: Columns the claim returns, in order; ``ClaimedJob.from_row`` reads them. Only what
+#: execution needs and the claimer does not already know (its backend alias, its worker
+#: id and the start time it wrote itself).
 CLAIM_COLUMNS = (
     "id",
-    "backend_alias",
     "queue_name",
     "task_path",
     "priority",
     "payload",
     "enqueued_at",
     "scheduled_at",
-    "started_at",
     "attempts",
     "concurrency_key",
-    "worker_id",
     "run_after",
 )
 
@@ -65,11 +64,12 @@ class ClaimedJob:
     run_after: datetime | None = None
 
     @classmethod
-    def from_row(cls, row: tuple) -> ClaimedJob:
-        (id_, alias, queue, path, priority, payload, enq, sched, started, attempts, key, worker, after) = row
+    def from_row(cls, row: tuple, *, backend_alias: str, worker_id: str, started_at: datetime) -> ClaimedJob:
+        """A claimed row (``CLAIM_COLUMNS``) and what its claimer wrote into it."""
+        (id_, queue, path, priority, payload, enq, sched, attempts, key, after) = row
         return cls(
-            id_, alias, queue, path, priority, as_json(payload), as_aware(enq),
-            as_aware(sched), as_aware(started), as_json(attempts) or [], key, worker, as_aware(after),
+            id_, backend_alias, queue, path, priority, as_json(payload), as_aware(enq),
+            as_aware(sched), started_at, as_json(attempts) or [], key, worker_id, as_aware(after),
         )
 
 

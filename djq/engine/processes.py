@@ -13,7 +13,7 @@ from ..exceptions import DjqError, ProcessExitError, ProcessMissingError, Proces
 from ..models import Job, Process
 from ..safe_text import for_log
 from ..states import CLAIMED
-from .execution import recovered_outcome
+from .execution import recovered_outcome_or_failure
 from .finish import write_outcomes
 from .handle import Handle
 
@@ -30,9 +30,12 @@ def register(
     pid: int,
     supervisor_id: int | None = None,
     metadata: dict | None = None,
+    process_id: int | None = None,
 ) -> int:
+    """Insert a process row; ``process_id`` re-creates a pruned row under its old id (children keep pointing at it)."""
     now = timezone.now()
     process = Process.objects.using(database).create(
+        pk=process_id,
         backend_alias=backend_alias,
         kind=kind,
         name=name,
@@ -76,7 +79,7 @@ def fail_claimed_jobs(h: Handle, process_ids: Iterable[int], error: DjqError) ->
             )
             if not jobs:
                 continue
-            outcomes = [recovered_outcome(job, error, now) for job in jobs]
+            outcomes = [recovered_outcome_or_failure(job, error, now) for job in jobs]
             # The rows are locked: every outcome is written.
             write_outcomes(h, process_id, outcomes, now=now)
         for outcome in outcomes:
@@ -95,24 +98,37 @@ def handle_exited(h: Handle, process_id: int, reason: str) -> list[int]:
 def prune_stale(h: Handle, *, threshold: float, exclude: Iterable[int] = ()) -> list[int]:
     """Delete processes whose heartbeat is older than ``threshold`` seconds and fail their jobs.
 
-    ``exclude`` names rows known to be alive whatever their heartbeat says
-    (a supervisor's own live children, right after a database outage).
+    ``exclude`` names rows this caller knows about better (a supervisor's
+    own children, which it stops before it recovers their work); children of
+    another live supervisor are left to that supervisor likewise. A row is
+    deleted only while its heartbeat is still stale, and before its jobs are
+    failed: a process whose heartbeat got through meanwhile keeps its row and
+    its jobs, and one that was pruned finds out at its next heartbeat.
     """
     cutoff = timezone.now() - timedelta(seconds=threshold)
+    rows = Process.objects.using(h.database).filter(backend_alias=h.alias)
     stale = list(
-        Process.objects.using(h.database)
-        .filter(backend_alias=h.alias, last_heartbeat_at__lt=cutoff)
+        rows.filter(last_heartbeat_at__lt=cutoff)
         .exclude(pk__in=[pk for pk in exclude if pk is not None])
-        .values_list("pk", "name", "last_heartbeat_at")
+        .values_list("pk", "name", "last_heartbeat_at", "supervisor_id")
     )
+    if not stale:
+        return []
+    # A child whose supervisor is alive is that supervisor's to prune: it can
+    # stop the child first, where anyone else would fail the jobs of a
+    # process that may still be running them.
+    watched = set(rows.filter(kind="supervisor", last_heartbeat_at__gte=cutoff).values_list("pk", flat=True))
     failed: list[int] = []
-    for pk, name, seen in stale:
+    for pk, name, seen, supervisor_id in stale:
+        if supervisor_id in watched:
+            continue
+        if not Process.objects.using(h.database).filter(pk=pk, last_heartbeat_at__lt=cutoff).delete()[0]:
+            continue  # it heartbeated (or someone else pruned it) since we looked
         age = (timezone.now() - seen).total_seconds()
         logger.warning("pruning %s: no heartbeat for %.0fs", name, age)
         failed += fail_claimed_jobs(
             h, [pk], ProcessPrunedError(f"process {name} sent no heartbeat for {age:.0f}s and was pruned")
         )
-        deregister(h.database, pk)
     return failed
 
 

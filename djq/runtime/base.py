@@ -41,8 +41,11 @@ class Runner:
         self.stopping = threading.Event()
         self.wake = threading.Event()
         self._last_heartbeat = 0.0
+        # Monotonic time until which this process may start work: nobody can
+        # have pruned it before then (see ``lease_seconds``).
+        self._lease_until = 0.0
         self._outage_since: float | None = None
-        self._backoff = 0.5
+        self._backoff = 0.2
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -101,6 +104,7 @@ class Runner:
     def _register(self) -> bool:
         while not self.stopping.is_set():
             try:
+                sent = time.monotonic()
                 self.process_id = processes.register(
                     self.database,
                     backend_alias=self.config.alias,
@@ -111,7 +115,8 @@ class Runner:
                     supervisor_id=self.supervisor_id,
                     metadata=self.metadata,
                 )
-                self._last_heartbeat = time.monotonic()
+                self._last_heartbeat = sent
+                self._lease_until = sent + self.lease_seconds
                 self.outage_over()
                 return True
             except DB_ERRORS as exc:
@@ -126,22 +131,57 @@ class Runner:
         except DB_ERRORS as exc:
             logger.warning("%s could not remove its process row: %s", self.name, exc)
 
-    def heartbeat_if_due(self) -> None:
+    # -- heartbeats and the lease ------------------------------------------------
+    #
+    # A supervisor prunes a process whose heartbeat is older than
+    # process_alive_threshold, and only once it has itself been connected for
+    # that long (no pruning on heartbeats older than an outage). So for
+    # ``lease_seconds`` after a heartbeat was sent nobody can have pruned this
+    # process: until then every job it claimed is still its own. Past the
+    # lease (a stopped process, a long outage, a failed heartbeat) it starts no
+    # more work until a heartbeat succeeds again; a heartbeat that finds the
+    # row gone stops the process.
+
+    @property
+    def lease_seconds(self) -> float:
+        if self.config.process_heartbeat_interval <= 0:
+            return float("inf")
+        return self.config.process_alive_threshold * 2 / 3
+
+    def heartbeat_every(self) -> float:
+        """Seconds between heartbeats: the configured interval, and often enough to keep the lease."""
+        return min(self.config.process_heartbeat_interval, self.lease_seconds / 2)
+
+    def leased(self) -> bool:
+        """Whether this process may still start the work it holds (see above)."""
+        return self.process_id is not None and time.monotonic() < self._lease_until
+
+    def heartbeat_if_due(self, force: bool = False) -> None:
         interval = self.config.process_heartbeat_interval
-        if interval <= 0 or time.monotonic() - self._last_heartbeat < interval:
+        if interval <= 0 or self.process_id is None:
             return
-        self._last_heartbeat = time.monotonic()
-        if not processes.heartbeat(self.database, self.process_id):
+        if not force and time.monotonic() - self._last_heartbeat < self.heartbeat_every():
+            return
+        sent = self._last_heartbeat = time.monotonic()
+        try:
+            alive = processes.heartbeat(self.database, self.process_id)
+        except BaseException:
+            self._lease_until = 0.0  # a failed heartbeat: hand out nothing until one succeeds
+            raise
+        if not alive:
             # Our row is gone: someone pruned us as dead and failed our jobs.
             logger.error("%s was pruned (no heartbeat seen in time); stopping", self.name)
+            self._lease_until = 0.0
             self.process_id = None
             self.stop()
+            return
+        self._lease_until = sent + self.lease_seconds
 
     def seconds_to_heartbeat(self) -> float:
         interval = self.config.process_heartbeat_interval
         if interval <= 0:
             return 3600.0
-        return max(0.0, self._last_heartbeat + interval - time.monotonic())
+        return max(0.0, self._last_heartbeat + self.heartbeat_every() - time.monotonic())
 
     # -- database outages ------------------------------------------------------
 
@@ -157,11 +197,14 @@ class Runner:
         except Exception:
             pass
         self.stopping.wait(self._backoff)
-        self._backoff = min(self._backoff * 2, 5.0)
+        # Capped well inside a heartbeat interval: once the database is back,
+        # every process heartbeats again long before anyone may prune it.
+        cap = 5.0 if self.config.process_heartbeat_interval <= 0 else min(5.0, max(0.2, self.heartbeat_every() / 2))
+        self._backoff = min(self._backoff * 2, cap)
 
     def outage_over(self) -> None:
         if self._outage_since is not None:
             logger.warning("%s reconnected to the database after %.1fs", self.name,
                            time.monotonic() - self._outage_since)
             self._outage_since = None
-        self._backoff = 0.5
+        self._backoff = 0.2

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import select
 import signal
+import sys
 import threading
 import time
+from datetime import timedelta
 
 from django.db import connections
+from django.utils import timezone
 
 from ..engine import processes
+from ..exceptions import ProcessPrunedError
 from ..models import Process
 from . import errors
 from .base import DB_ERRORS, Runner
@@ -53,15 +58,22 @@ class ForkSupervisor(Supervisor):
 
     def spawn(self, slot: Slot) -> None:
         connections.close_all()  # a child must never share the parent's sockets
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child, measured by the e2e tests
-            self._child(slot)
+            self._child(slot, parent)
         slot.pid = pid
         slot.started_at = time.monotonic()
 
-    def _child(self, slot: Slot) -> None:
+    def _child(self, slot: Slot, parent: int) -> None:
         code = 0
         try:
+            # A SIGKILLed supervisor cannot stop its children: the kernel
+            # sends them SIGTERM (a drain) instead, and the signal thread
+            # below also notices a new parent, where there is no such signal.
+            _die_with_parent()
+            if os.getppid() != parent:
+                os._exit(0)
             # Stop signals reach a thread through the wakeup fd. A handler that
             # stopped the runner itself would run between two bytecodes of the
             # main thread, and Event.set() deadlocks if that thread holds the
@@ -83,7 +95,8 @@ class ForkSupervisor(Supervisor):
                 os._exit(1)
             if self.stopping:
                 runner.stop()
-            threading.Thread(target=_stop_on_signal, args=(runner, signals_r), name="signals", daemon=True).start()
+            threading.Thread(target=_stop_on_signal, args=(runner, signals_r, parent), name="signals",
+                             daemon=True).start()
             runner.run()
         except BaseException as exc:
             code = 1
@@ -146,13 +159,18 @@ class ForkSupervisor(Supervisor):
 
     def handle_exit(self, slot: Slot, pid: int, reason: str) -> None:
         clean = reason.endswith("exited with status 0")
+        pruned = slot.extra.pop("pruned", None)
         if not (self.stopping and clean):
             logger.warning("%s", reason)
         for attempt in range(3):
             try:
                 row = self.child_row(pid)
                 if row is not None:
-                    failed = processes.handle_exited(self.handle, row, reason)
+                    if pruned:
+                        failed = processes.fail_claimed_jobs(self.handle, [row], ProcessPrunedError(pruned))
+                        processes.deregister(self.database, row)
+                    else:
+                        failed = processes.handle_exited(self.handle, row, reason)
                     if failed:
                         logger.warning("failed %d jobs held by %s: %s", len(failed), slot.name,
                                        ", ".join(map(str, failed)))
@@ -164,6 +182,25 @@ class ForkSupervisor(Supervisor):
                 time.sleep(0.2 * (attempt + 1))
         if not self.stopping:
             slot.restart_at = time.monotonic() + self.restart_delay(slot)
+
+    def prune_hung(self) -> None:
+        """A child whose heartbeat is stale (stopped, wedged) is killed; ``reap`` then recovers its jobs."""
+        by_pid = {s.pid: s for s in self.slots if s.pid and "pruned" not in s.extra}
+        if not by_pid or self.process_id is None:
+            return
+        cutoff = timezone.now() - timedelta(seconds=self.config.process_alive_threshold)
+        hung = (Process.objects.using(self.database)
+                .filter(supervisor_id=self.process_id, pid__in=list(by_pid), last_heartbeat_at__lt=cutoff)
+                .values_list("pid", "last_heartbeat_at"))
+        for pid, seen in hung:
+            slot = by_pid[pid]
+            age = (timezone.now() - seen).total_seconds()
+            logger.warning("pruning %s (pid %d): no heartbeat for %.0fs; killing it", slot.name, pid, age)
+            slot.extra["pruned"] = f"process {slot.name} sent no heartbeat for {age:.0f}s and was pruned"
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def live_rows(self) -> set[int]:
         pids = [s.pid for s in self.slots if s.pid]
@@ -213,9 +250,32 @@ def _ignore(*_) -> None:
     """A handler that does nothing, so that the signal is written to the wakeup fd."""
 
 
-def _stop_on_signal(runner: Runner, wakeup_fd: int) -> None:
-    """In a forked runner: SIGTERM and SIGINT drain, SIGQUIT exits at once."""
+#: How often a forked runner checks that its supervisor is still its parent.
+PARENT_CHECK_INTERVAL = 1.0
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel send SIGTERM to this process when its parent dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # the parent check in _stop_on_signal still applies
+
+
+def _stop_on_signal(runner: Runner, wakeup_fd: int, parent: int) -> None:
+    """In a forked runner: SIGTERM and SIGINT drain, SIGQUIT exits at once; a dead parent drains too."""
+    orphaned = False
     while True:
+        ready, _, _ = select.select([wakeup_fd], [], [], PARENT_CHECK_INTERVAL)
+        if not orphaned and os.getppid() != parent:
+            orphaned = True
+            logger.warning("%s: its supervisor (pid %d) is gone; draining", runner.name, parent)
+            runner.stop()
+        if not ready:
+            continue
         for number in os.read(wakeup_fd, 64):
             if number == signal.SIGQUIT:
                 os._exit(1)

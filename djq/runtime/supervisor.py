@@ -38,6 +38,11 @@ logger = logging.getLogger("djq.runtime")
 #: How often the supervisor looks for processes that stopped heartbeating.
 PRUNE_INTERVAL = 30.0
 
+#: A control loop that went this long between two rounds (or longer than half
+#: the alive threshold) was frozen (SIGSTOP, a suspended VM): what it sees of
+#: heartbeats right after is no better than after an outage.
+FROZEN_AFTER = 5.0
+
 
 @dataclass
 class Slot:
@@ -99,6 +104,8 @@ class Supervisor:
         self.pidfile = Pidfile(config.supervisor_pidfile) if config.supervisor_pidfile and standalone else None
         self._last_heartbeat = 0.0
         self._last_prune = 0.0
+        self._last_round = 0.0
+        self._connected_since = 0.0
         self._housekeeping_down = False
 
     # -- hooks and errors ------------------------------------------------------
@@ -125,33 +132,51 @@ class Supervisor:
             if self.pidfile:
                 self.pidfile.release()
             return False
-        self.process_id = processes.register(
-            self.database, backend_alias=self.config.alias, kind="supervisor", name=self.name,
-            hostname=self.hostname, pid=os.getpid(),
-            metadata={"mode": self.config.mode, "runners": [s.name for s in self.slots]},
-        )
-        self._last_heartbeat = time.monotonic()
+        self.register()
+        self._last_heartbeat = self._last_round = self._connected_since = time.monotonic()
         self.recover()
         logger.info("djq supervisor started for backend %r (%s mode, pid %d): %s", self.config.alias,
                     self.config.mode, os.getpid(), ", ".join(s.name for s in self.slots) or "no runners")
         self.hook("start")
         return True
 
+    def register(self) -> None:
+        """Insert the supervisor's row; after a prune, again under the same id, so its children stay its own."""
+        self.process_id = processes.register(
+            self.database, backend_alias=self.config.alias, kind="supervisor", name=self.name,
+            hostname=self.hostname, pid=os.getpid(), process_id=self.process_id,
+            metadata={"mode": self.config.mode, "runners": [s.name for s in self.slots]},
+        )
+
     def live_rows(self) -> set[int]:
         """Process rows of runners this supervisor knows to be alive."""
         return set()
 
+    def may_prune(self) -> bool:
+        """Whether heartbeats are worth judging: connected (and not frozen) for a whole alive threshold.
+
+        Right after a start, an outage or a freeze, every heartbeat looks
+        old, the live ones included: their processes had no way to send
+        one. Pruning waits until each has had a threshold of fresh chances.
+        """
+        return time.monotonic() - self._connected_since >= self.config.process_alive_threshold
+
     def recover(self) -> None:
         """Fail work left by processes that died while nobody watched.
 
-        This supervisor's own live runners are never pruned: after a database
-        outage longer than the alive threshold their heartbeats look stale,
-        but their parent knows better.
+        Claims whose process row is gone are failed at once. Stale rows are
+        pruned only once ``may_prune()``; this supervisor's own runners are
+        never pruned here but by ``prune_hung()``, which stops them first.
         """
-        processes.prune_stale(self.handle, threshold=self.config.process_alive_threshold,
-                              exclude={self.process_id, *self.live_rows()})
+        if self.may_prune():
+            processes.prune_stale(self.handle, threshold=self.config.process_alive_threshold,
+                                  exclude={self.process_id, *self.live_rows()})
+            self.prune_hung()
         processes.fail_missing(self.handle)
         self._last_prune = time.monotonic()
+
+    def prune_hung(self) -> None:
+        """Stop own runners whose heartbeat is stale and recover their work (where the mode can)."""
 
     def request_stop(self, immediate: bool = False) -> None:
         self.stopping = True
@@ -159,15 +184,20 @@ class Supervisor:
 
     def housekeeping(self) -> None:
         now = time.monotonic()
+        if now - self._last_round > max(2.0, min(FROZEN_AFTER, self.config.process_alive_threshold / 2)):
+            if self._last_round:
+                logger.warning("supervisor loop stalled for %.1fs; pruning waits %ss for fresh heartbeats",
+                               now - self._last_round, self.config.process_alive_threshold)
+            self._connected_since = now
+        if self._housekeeping_down:
+            self._connected_since = now  # the database may be back: this round is the first one connected
+        self._last_round = now
         interval = self.config.process_heartbeat_interval
         if interval > 0 and now - self._last_heartbeat >= interval:
             self._last_heartbeat = now
             if not processes.heartbeat(self.database, self.process_id):
-                logger.error("supervisor row was pruned; registering again")
-                self.process_id = processes.register(
-                    self.database, backend_alias=self.config.alias, kind="supervisor", name=self.name,
-                    hostname=self.hostname, pid=os.getpid(), metadata={"mode": self.config.mode},
-                )
+                logger.error("supervisor row %s was pruned; registering it again", self.process_id)
+                self.register()
         if now - self._last_prune >= min(PRUNE_INTERVAL, self.config.process_alive_threshold):
             # Not only at start: a runner that claimed under a row pruned
             # meanwhile (say, right after an outage) leaves claims with no row.
@@ -186,7 +216,8 @@ class Supervisor:
     def housekeeping_ok(self) -> None:
         if self._housekeeping_down:
             self._housekeeping_down = False
-            logger.warning("supervisor reconnected to the database")
+            logger.warning("supervisor reconnected to the database; pruning waits %ss for fresh heartbeats",
+                           self.config.process_alive_threshold)
 
     def finish(self) -> None:
         self.hook("stop")

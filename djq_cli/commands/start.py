@@ -39,6 +39,19 @@ def configure_logging(verbose: int) -> None:
         log.setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
+def quiet_django_task_log() -> None:
+    """Switch off Django's own per-job lines (``django.tasks``) unless the project set that logger's level.
+
+    Django logs every ``task_started``/``task_finished`` at INFO, which
+    repeats djq's own ``djq.job`` lines (and, with nothing else listening,
+    costs a ``TaskResult`` per event). ``LOGGING["loggers"]["django.tasks"]``
+    with a level brings them back.
+    """
+    log = logging.getLogger("django.tasks")
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.CRITICAL)
+
+
 def start(
     ctx: typer.Context,
     mode: Annotated[str | None, typer.Option("--mode", help="fork (a process per runner) or async (threads).",
@@ -84,6 +97,8 @@ def start(
         usage("standalone mode (--database-url without --settings) has no application code, so its workers "
               "could not run any job; add --only-dispatch to run only dispatchers and the scheduler, or start "
               "workers with the project's settings (djq --settings mysite.settings start)")
+
+    quiet_django_task_log()
     from djq.config import get_config, skip_recurring_from_env
     from djq.runtime.launch import build_supervisor
 

@@ -20,7 +20,7 @@ from djq.exceptions import ConfigurationError
 
 def test_worker_defaults():
     assert WorkerConfig() == WorkerConfig(
-        queues=("*",), threads=3, processes=1, polling_interval=0.1, prefetch_multiplier=2
+        queues=("*",), threads=3, processes=1, polling_interval=0.1, prefetch_multiplier=16
     )
 
 
@@ -121,7 +121,7 @@ def test_to_dict_is_json_and_to_options_round_trips_shape():
             "threads": 3,
             "processes": 1,
             "polling_interval": 0.1,
-            "prefetch_multiplier": 2,
+            "prefetch_multiplier": 16,
         }
     ]
     assert data["recurring"]["a"]["args"] == [1]

@@ -1,6 +1,7 @@
 """Statements per hot-path operation, counted on the queue connection.
 
-PostgreSQL does each in one autocommitted statement. Elsewhere Django logs
+PostgreSQL does each in one autocommitted statement, except a bulk enqueue:
+one transaction that draws the ids (and queues the wake-up), then COPYs the rows. Elsewhere Django logs
 the transaction's BEGIN and COMMIT too: SQLite wraps claims and promotions
 in ``BEGIN IMMEDIATE`` (its write lock) and finishes row by row; MariaDB
 has no ``UPDATE ... RETURNING``, so a claim is lock, update and read back.
@@ -22,7 +23,7 @@ BATCH = 10
 
 #: vendor -> operation -> statements
 EXPECTED = {
-    "postgresql": {"enqueue": 1, "enqueue_all": 1, "claim": 1, "finish": 1, "promote": 1, "finish_and_claim": 1},
+    "postgresql": {"enqueue": 1, "enqueue_all": 4, "claim": 1, "finish": 1, "promote": 1, "finish_and_claim": 1},
     "sqlite": {"enqueue": 1, "enqueue_all": 1, "claim": 3, "finish": BATCH + 3, "promote": 4,
                "finish_and_claim": BATCH + 3 + 3},
     "mysql": {"enqueue": 1, "enqueue_all": 1, "claim": 5, "finish": BATCH + 3, "promote": 4,

@@ -12,3 +12,32 @@ def query(database: str) -> int:
     with connections[database].cursor() as cursor:
         cursor.execute("SELECT 1")
         return cursor.fetchone()[0]
+
+
+@task
+def returns_text(text: str = "", repeat: int = 1, nul: bool = False) -> str:
+    """Return ``text`` repeated (with a NUL in it when ``nul``): values some databases cannot store."""
+    return text * repeat + ("\x00" if nul else "")
+
+
+@task
+def raises_text(text: str) -> None:
+    raise ValueError(text.replace("<NUL>", "\x00"))
+
+
+class OverflowingPolicy:
+    """A retry policy whose backoff cannot be turned into a due time (as ``backoff_base=1e12`` once did)."""
+
+    def should_retry(self, exc: BaseException, attempts: int) -> bool:
+        return True
+
+    def delay(self, attempts: int) -> float:
+        return 1e300
+
+
+@task
+def fails_with_overflowing_retry() -> None:
+    raise RuntimeError("the task itself failed")
+
+
+fails_with_overflowing_retry.func.__djq_retry__ = OverflowingPolicy()

@@ -195,7 +195,7 @@ class Dialect:
         with self.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        return sort_claimed(selectors, rows)
+        return sort_claimed(selectors, rows, backend_alias=backend_alias, worker_id=worker_id, now=now)
 
     def finish_and_claim(
         self,
@@ -427,8 +427,11 @@ class Dialect:
 CLAIM_COLUMNS_SQL = ", ".join(CLAIM_COLUMNS)
 
 
-def sort_claimed(selectors: Sequence[str], rows: Sequence[tuple]) -> list[ClaimedJob]:
-    jobs = [ClaimedJob.from_row(r) for r in rows]
+def sort_claimed(
+    selectors: Sequence[str], rows: Sequence[tuple], *, backend_alias: str, worker_id: str, now: datetime
+) -> list[ClaimedJob]:
+    """Claimed rows as jobs, in claim order (selector rank, then priority, then id)."""
+    jobs = [ClaimedJob.from_row(r, backend_alias=backend_alias, worker_id=worker_id, started_at=now) for r in rows]
     if len(selectors) > 1:
         jobs.sort(key=lambda j: (queue_selectors.rank(selectors, j.queue_name), -j.priority, j.id))
     else:

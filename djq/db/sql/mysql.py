@@ -70,7 +70,8 @@ class MySQLDialect(Dialect):
                 [process_id, worker_id, self.dt(now), *ids],
             )
             cursor.execute(f"SELECT {self.returning} FROM djq_job WHERE id IN ({marks})", ids)
-            return sort_claimed(selectors, cursor.fetchall())
+            return sort_claimed(selectors, cursor.fetchall(), backend_alias=backend_alias, worker_id=worker_id,
+                                now=now)
 
     def throughput_upsert(self) -> str:
         sums = ", ".join(f"{c} = {c} + VALUES({c})" for c in ("finished", "failed", "run_seconds", "runs",
