@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import connections
 from django.tasks import task
 
+from djq.config import RetryPolicy
+
 
 @task
 def query(database: str) -> int:
@@ -25,11 +27,9 @@ def raises_text(text: str) -> None:
     raise ValueError(text.replace("<NUL>", "\x00"))
 
 
-class OverflowingPolicy:
-    """A retry policy whose backoff cannot be turned into a due time (as ``backoff_base=1e12`` once did)."""
-
-    def should_retry(self, exc: BaseException, attempts: int) -> bool:
-        return True
+class OverflowingPolicy(RetryPolicy):
+    """A valid policy whose backoff cannot be turned into a due time (as ``backoff_base=1e12`` once did,
+    before validation bounded it): the failure comes after the task's own code."""
 
     def delay(self, attempts: int) -> float:
         return 1e300
@@ -40,4 +40,4 @@ def fails_with_overflowing_retry() -> None:
     raise RuntimeError("the task itself failed")
 
 
-fails_with_overflowing_retry.func.__djq_retry__ = OverflowingPolicy()
+fails_with_overflowing_retry.func.__djq_retry__ = OverflowingPolicy(max_attempts=3)
