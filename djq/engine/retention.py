@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -30,7 +31,8 @@ class PruneResult:
 
 
 def _delete_in_batches(
-    queryset, *, database: str, batch_size: int, budget: list[int], dry_run: bool
+    queryset, *, database: str, batch_size: int, budget: list[int], dry_run: bool,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[int, bool]:
     """Delete rows of ``queryset`` by id, ``batch_size`` at a time, while ``budget[0]`` batches remain."""
     deleted = 0
@@ -46,7 +48,10 @@ def _delete_in_batches(
             return would, total > would
         budget[0] -= 1
         with transaction.atomic(using=database):
-            deleted += queryset.model.objects.using(database).filter(pk__in=ids).delete()[0]
+            removed = queryset.model.objects.using(database).filter(pk__in=ids).delete()[0]
+        deleted += removed
+        if progress is not None:
+            progress(removed)
         if len(ids) < batch_size:
             return deleted, False
     return deleted, queryset.exists()
@@ -64,8 +69,12 @@ def prune(
     batch_size: int = 1000,
     max_batches: int = 100,
     dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> PruneResult:
-    """Delete expired rows. ``None`` for an age skips that kind; batches commit one by one."""
+    """Delete expired rows. ``None`` for an age skips that kind; batches commit one by one.
+
+    ``progress`` is called after each committed batch with the rows it deleted.
+    """
     now = timezone.now()
     budget = [max_batches]
     counts = {"finished": 0, "failed": 0, "recurring_executions": 0}
@@ -83,7 +92,8 @@ def prune(
         if age is None:
             continue
         qs = jobs.filter(state__in=states, finished_at__lt=now - timedelta(seconds=age))
-        n, left = _delete_in_batches(qs, database=database, batch_size=batch_size, budget=budget, dry_run=dry_run)
+        n, left = _delete_in_batches(qs, database=database, batch_size=batch_size, budget=budget, dry_run=dry_run,
+                                     progress=progress)
         counts[name] += n
         more = more or left
     if recurring_older_than is not None:
@@ -94,7 +104,8 @@ def prune(
             qs = qs.filter(backend_alias=backend_alias)
         if task_key:
             qs = qs.filter(task_key=task_key)
-        n, left = _delete_in_batches(qs, database=database, batch_size=batch_size, budget=budget, dry_run=dry_run)
+        n, left = _delete_in_batches(qs, database=database, batch_size=batch_size, budget=budget, dry_run=dry_run,
+                                     progress=progress)
         counts["recurring_executions"] += n
         more = more or left
     return PruneResult(**counts, dry_run=dry_run, more_remaining=more, batches=max_batches - budget[0])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..engine import retention
 from ..engine.handle import handle
 from ..engine.retention import PruneResult
@@ -27,10 +29,15 @@ def prune(
     batch_size: int = 1000,
     max_batches: int = 100,
     dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> PruneResult:
-    """Delete expired rows of ``backend_alias``; ``None`` for an age keeps that kind."""
+    """Delete expired rows of ``backend_alias``; ``None`` for an age keeps that kind.
+
+    ``progress`` is called after each committed batch with the rows it deleted.
+    """
     return retention.prune(
         handle(backend_alias).database, backend_alias=backend_alias, finished_older_than=finished_older_than,
         failed_older_than=failed_older_than, recurring_older_than=recurring_older_than, task_path=task_path,
         task_key=task_key, batch_size=batch_size, max_batches=max_batches, dry_run=dry_run,
+        progress=progress,
     )

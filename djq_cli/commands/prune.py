@@ -61,10 +61,14 @@ def prune(
 
     defaults = retention_defaults(st.backend)
     ages = {kind: given[kind] if given[kind] is not None else defaults[kind] for kind in given}
-    result = prune_rows(st.backend, finished_older_than=ages["finished"],
-                        failed_older_than=ages["failed"], recurring_older_than=ages["recurring_executions"],
-                        task_path=task_path, task_key=task_key, batch_size=batch_size, max_batches=max_batches,
-                        dry_run=dry_run)
+    from ..render import progress_bar
+
+    # Cron runs stay silent: a bar only with -v, on a terminal, and never for --json or a dry run.
+    with progress_bar(st, None, verb="pruning", enabled=bool(verbose or st.verbose) and not dry_run) as advance:
+        result = prune_rows(st.backend, finished_older_than=ages["finished"],
+                            failed_older_than=ages["failed"], recurring_older_than=ages["recurring_executions"],
+                            task_path=task_path, task_key=task_key, batch_size=batch_size, max_batches=max_batches,
+                            dry_run=dry_run, progress=advance)
     if st.json:
         print_json({**to_jsonable(result), "total": result.total, "older_than": ages})
     elif verbose or st.verbose or dry_run:

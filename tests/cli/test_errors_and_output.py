@@ -217,6 +217,21 @@ def test_item_18_long_bulk_verbs_show_a_progress_bar_on_a_terminal_only(alias):
     assert "discarded 30 jobs; matched 30, changed 30, skipped 0" in shown.stdout
 
 
+def test_item_18_prune_verbose_shows_a_progress_bar_on_a_terminal_only(alias):
+    from tests.cli.conftest import run_in_pty
+
+    failed_jobs(alias, 6)
+    piped = run_djq("--backend", alias, "prune", "--failed-older-than", "0", "--batch-size", "2", "-v")
+    failed_jobs(alias, 6)
+    shown = run_in_pty("--backend", alias, "prune", "--failed-older-than", "0", "--batch-size", "2", "-v")
+
+    assert piped.exit_code == 0 and "pruning" not in piped.stderr
+    assert "deleted" in piped.stderr and "6 failed jobs" in piped.stderr
+    assert shown.exit_code == 0, shown.stdout
+    assert "pruning" in shown.stdout
+    assert "6 failed jobs" in shown.stdout
+
+
 def test_item_17_jobs_list_piped_has_a_header_line_in_a_stable_order(alias):
     job = enqueue(alias)
 
