@@ -140,7 +140,7 @@ class PostgresDialect(Dialect):
                         job_id, job.backend_alias, job.queue_name, job.task_path, job.priority, job.state,
                         job.payload, job.enqueued_at, job.scheduled_at, "[]", job.concurrency_key,
                         job.concurrency_limit, job.concurrency_duration, job.concurrency_on_conflict,
-                        job.blocked_until, job.recurring_key, job.finished_at,
+                        job.blocked_until, job.recurring_key, job.finished_at, job.run_after,
                     ))
             if connection.queries_logged:  # Django's query log does not see COPY by itself
                 connection.queries_log.append({"sql": f"{copy_sql} -- {n} rows",
