@@ -15,7 +15,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.vendors("sqlite")]
 DEBUG_SETTINGS = """
 from tests.settings import *  # noqa
 DEBUG = True
-LOGGING = {"version": 1, "disable_existing_loggers": False}  # djq start's own handler, Django's defaults
+# djq start's own handler, Django's defaults; per-job lines are DEBUG (issue 11), asked for here as the README says.
+LOGGING = {"version": 1, "disable_existing_loggers": False, "loggers": {"djq.job": {"level": "DEBUG"}}}
 """
 
 
