@@ -134,4 +134,6 @@ def _demo_hint(ctx: typer.Context) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("start", rich_help_panel=PANEL)(start)
+    from .base import with_global_options
+
+    app.command("start", rich_help_panel=PANEL)(with_global_options(start))

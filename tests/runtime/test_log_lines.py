@@ -38,3 +38,11 @@ def test_item_19_and_20_one_line_per_job_event_under_debug_each_naming_its_runne
     started = next(line for line in lines if "djq supervisor started" in line)
     assert " supervisor: " in started
     assert not [line for line in lines if " scheduler: " in line or "dispatcher-1: job" in line]
+
+
+def test_item_12_verbose_is_accepted_after_start(alias, start_runtime):
+    """``djq start -v`` is ``djq -v start`` (global output options after the command), not a usage error."""
+    runtime = start_runtime("--mode", "async", "--skip-recurring", "-v")
+    runtime.wait_for_log("djq supervisor started", timeout=30)
+    runtime.stop(timeout=20)
+    assert "no such option" not in runtime.log()
